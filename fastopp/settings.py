@@ -1,0 +1,143 @@
+"""
+Settings for FastOpp, read from the environment.
+
+Every deployment runs this one file; they differ only by environment variables
+(see docs/configuration.md). A `.env` file next to manage.py is read when it
+exists, and the real environment wins over it. Local development needs no
+variables at all.
+"""
+
+import os
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")
+
+
+def project_path(value: str) -> str:
+    """Resolve a configured path against the project, never the working directory."""
+    return os.path.normpath(BASE_DIR / value)
+
+
+# On by default so that a fresh checkout runs with no configuration;
+# containers set DEBUG=false.
+DEBUG = env.bool("DEBUG", default=True)
+
+if DEBUG:
+    SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-development-only")
+    ALLOWED_HOSTS = env.list(
+        "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"]
+    )
+else:
+    # No defaults in production: django-environ stops start-up with
+    # "Set the SECRET_KEY environment variable" when one is missing.
+    SECRET_KEY = env.str("SECRET_KEY")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    # Before staticfiles: runserver leaves /static/ to whitenoise, so that
+    # uploads under /static/uploads/ reach our view in development too.
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "webinars",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "fastopp.urls"
+WSGI_APPLICATION = "fastopp.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in (
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    )
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+LOGIN_URL = "admin:login"
+
+# Static files: whitenoise serves them at /static/ in every environment.
+STATIC_URL = "/static/"
+STATIC_ROOT = project_path(env.str("STATIC_ROOT", default="staticfiles"))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    # Django's FileSystemFinder, minus UPLOAD_DIR: by default uploads live in
+    # static/uploads/ and must never be collected as static files.
+    "webinars.staticfiles.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+]
+
+# Uploads: UPLOAD_DIR is the only setting that says where they are stored,
+# and they are always served under /static/uploads/ (webinars.media).
+# An empty UPLOAD_DIR (as an unset `${UPLOAD_DIR}` in compose files gives)
+# means the default.
+UPLOAD_DIR = env.str("UPLOAD_DIR", default="") or "static/uploads"
+MEDIA_ROOT = project_path(UPLOAD_DIR)
+MEDIA_URL = f"{STATIC_URL}uploads/"
+FILE_UPLOAD_PERMISSIONS = 0o644
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
+
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+    },
+    "staticfiles": {
+        # Hashed, compressed names when DEBUG is off. While DEBUG is on,
+        # Django's StaticFilesStorage refuses MEDIA_URL inside STATIC_URL for
+        # the sake of runserver's static handler, which we do not use; see
+        # webinars/staticfiles.py and the checks that replace that rule.
+        "BACKEND": (
+            "webinars.staticfiles.DevelopmentStaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        ),
+    },
+}

@@ -1,0 +1,19 @@
+import re
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+
+from webinars import views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    # Uploads are served by our view in every environment, not only with
+    # DEBUG on as django.conf.urls.static would.
+    re_path(
+        rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)\Z",
+        views.upload,
+        name="upload",
+    ),
+    path("", include("webinars.urls")),
+]

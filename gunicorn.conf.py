@@ -1,0 +1,47 @@
+"""
+gunicorn settings: `gunicorn fastopp.wsgi` (the Dockerfile's start command).
+
+Environment: PORT (default 8000), WEB_CONCURRENCY (workers, default 2).
+Command-line flags override these values.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent
+
+# Import the project whatever the working directory is.
+chdir = str(PROJECT_DIR)
+pythonpath = str(PROJECT_DIR)
+
+bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Uploads of a few megabytes from slow connections need more than the
+# default 30 s; platforms' routers give up around 60 s anyway.
+timeout = 60
+graceful_timeout = 30
+keepalive = 5
+accesslog = "-"
+errorlog = "-"
+# Behind the platform's proxy, which terminates TLS.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server):
+    """Refuse to start when Django's system checks report errors."""
+    sys.path.insert(0, str(PROJECT_DIR))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fastopp.settings")
+
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    try:
+        django.setup()
+        call_command("check")
+    except ImproperlyConfigured as exc:
+        sys.exit(f"gunicorn not started. Configuration error: {exc}")
+    except SystemCheckError as exc:
+        sys.exit(f"gunicorn not started. {exc}")

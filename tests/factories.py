@@ -1,0 +1,38 @@
+"""Small builders for test data: images made with Pillow, rows with defaults."""
+
+from __future__ import annotations
+
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from webinars.models import Registrant, Webinar
+
+
+def make_image_bytes(fmt: str = "PNG", size=(32, 24), color="teal") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def make_upload(name: str = "portrait.png", **image) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, make_image_bytes(**image), "image/png")
+
+
+def make_webinar(**overrides) -> Webinar:
+    fields = {"title": "Scaling uploads", "starts_at": timezone.now()}
+    return Webinar.objects.create(**(fields | overrides))
+
+
+def make_registrant(**overrides) -> Registrant:
+    fields = {
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "company": "Analytical Engines",
+    }
+    fields |= overrides
+    if "webinar" not in fields:
+        fields["webinar"] = make_webinar()
+    return Registrant.objects.create(**fields)

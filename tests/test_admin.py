@@ -1,0 +1,180 @@
+"""Registrants and their photos in the Django admin."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.factories import make_image_bytes, make_registrant, make_upload, make_webinar
+from webinars.models import Registrant
+
+pytestmark = pytest.mark.django_db
+
+ADD_URL = "/admin/webinars/registrant/add/"
+CHANGELIST_URL = "/admin/webinars/registrant/"
+
+
+def registrant_form(webinar, **overrides):
+    return {
+        "webinar": webinar.pk,
+        "name": "Grace Hopper",
+        "email": "grace@example.com",
+        "company": "Navy",
+        "status": Registrant.Status.REGISTERED,
+        "group": Registrant.Group.MARKETING,
+        "registered_at_0": "2026-11-27",
+        "registered_at_1": "10:00:00",
+        "notes": "",
+    } | overrides
+
+
+def change_url(registrant):
+    return f"/admin/webinars/registrant/{registrant.pk}/change/"
+
+
+def test_an_admin_upload_lands_in_upload_dir_and_is_served_below_static_uploads(
+    admin_client, upload_dir
+):
+    webinar = make_webinar()
+    image = make_image_bytes("JPEG")
+
+    response = admin_client.post(
+        ADD_URL, registrant_form(webinar, photo=make_upload("grace.jpg", fmt="JPEG"))
+    )
+
+    assert response.status_code == HTTPStatus.FOUND, response.context["errors"]
+    registrant = Registrant.objects.get()
+    stored = upload_dir / registrant.photo.name
+    assert registrant.photo.name.startswith("photos/")
+    assert stored.parent == upload_dir / "photos"
+    assert stored.read_bytes() == image
+    assert registrant.photo.url == f"/static/uploads/{registrant.photo.name}"
+    served = admin_client.get(registrant.photo.url)
+    assert b"".join(served.streaming_content) == image
+
+
+def test_upload_dir_and_its_photos_directory_are_created_when_missing(
+    admin_client, settings, tmp_path
+):
+    settings.MEDIA_ROOT = str(tmp_path / "not" / "yet" / "there")
+
+    response = admin_client.post(
+        ADD_URL, registrant_form(make_webinar(), photo=make_upload())
+    )
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert (tmp_path / "not/yet/there" / Registrant.objects.get().photo.name).is_file()
+
+
+def test_the_change_form_shows_the_current_photo_as_an_image(admin_client):
+    registrant = make_registrant(photo=make_upload())
+
+    response = admin_client.get(change_url(registrant))
+
+    assert f'<img src="{registrant.photo.url}"' in response.content.decode()
+    assert 'name="photo-clear"' in response.content.decode()
+
+
+def test_replacing_a_photo_stores_the_new_one(admin_client, upload_dir):
+    registrant = make_registrant(photo=make_upload())
+    form = registrant_form(
+        registrant.webinar, photo=make_upload("new.png", color="orange")
+    )
+
+    response = admin_client.post(change_url(registrant), form)
+
+    assert response.status_code == HTTPStatus.FOUND
+    registrant.refresh_from_db()
+    assert registrant.photo.name.startswith("photos/new")
+    assert (upload_dir / registrant.photo.name).read_bytes() == make_image_bytes(
+        color="orange"
+    )
+
+
+def test_clearing_a_photo_empties_the_field(admin_client):
+    registrant = make_registrant(photo=make_upload())
+
+    response = admin_client.post(
+        change_url(registrant),
+        registrant_form(registrant.webinar, **{"photo-clear": "on"}),
+    )
+
+    assert response.status_code == HTTPStatus.FOUND
+    registrant.refresh_from_db()
+    assert not registrant.photo
+
+
+def test_a_file_that_is_not_an_image_is_refused_with_a_message(
+    admin_client, upload_dir
+):
+    upload = SimpleUploadedFile("notes.png", b"%PDF-1.7 not an image", "image/png")
+
+    response = admin_client.post(ADD_URL, registrant_form(make_webinar(), photo=upload))
+
+    assert response.status_code == HTTPStatus.OK
+    assert "Upload a valid image" in response.content.decode()
+    assert not Registrant.objects.exists()
+    assert not any(upload_dir.rglob("*.*"))
+
+
+def test_the_same_email_twice_for_one_webinar_is_refused(admin_client):
+    existing = make_registrant(email="Ada@Example.com")
+
+    response = admin_client.post(
+        ADD_URL, registrant_form(existing.webinar, email="ada@example.com")
+    )
+
+    assert "already registered for this webinar" in response.content.decode()
+    assert Registrant.objects.count() == 1
+
+
+def test_the_changelist_shows_thumbnails_and_searches_and_filters(admin_client):
+    webinar = make_webinar(title="Volumes on Fly.io")
+    with_photo = make_registrant(
+        webinar=webinar, name="Katherine Johnson", photo=make_upload(), is_public=True
+    )
+    make_registrant(webinar=webinar, name="Dorothy Vaughan", email="d@example.com")
+    make_registrant(name="Mary Jackson", email="m@example.com")
+
+    changelist = admin_client.get(CHANGELIST_URL)
+    listing = changelist.content.decode()
+    search = admin_client.get(CHANGELIST_URL, {"q": "fly.io"})
+    by_name = admin_client.get(CHANGELIST_URL, {"q": "katherine"})
+    public = admin_client.get(CHANGELIST_URL, {"is_public__exact": "1"})
+
+    assert f'<img src="{with_photo.photo.url}"' in listing
+    assert search.context["cl"].result_count == 2
+    assert list(by_name.context["cl"].result_list) == [with_photo]
+    assert list(public.context["cl"].result_list) == [with_photo]
+    filters = [spec.title for spec in changelist.context["cl"].filter_specs]
+    assert filters == ["webinar", "status", "group", "public"]
+
+
+def test_the_webinar_list_counts_registrants(admin_client):
+    webinar = make_webinar(title="Kubernetes PVCs")
+    make_registrant(webinar=webinar)
+    make_registrant(webinar=webinar, email="second@example.com")
+    make_webinar(title="Empty webinar")
+
+    response = admin_client.get("/admin/webinars/webinar/")
+
+    counts = {w.title: w.registrants__count for w in response.context["cl"].result_list}
+    assert counts == {"Kubernetes PVCs": 2, "Empty webinar": 0}
+
+
+def test_a_name_with_markup_is_escaped_in_the_thumbnail(admin_client):
+    make_registrant(name='<script>alert("x")</script>', photo=make_upload())
+
+    listing = admin_client.get(CHANGELIST_URL).content.decode()
+
+    assert "<script>alert" not in listing
+    assert "&lt;script&gt;" in listing
+
+
+def test_anonymous_users_are_sent_to_log_in(client):
+    response = client.get(CHANGELIST_URL)
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"].startswith("/admin/login/")

@@ -1,0 +1,70 @@
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.html import format_html
+
+from webinars.models import Registrant, Webinar
+
+
+@admin.register(Webinar)
+class WebinarAdmin(admin.ModelAdmin):
+    list_display = ["title", "starts_at", "registrant_count"]
+    search_fields = ["title", "description"]
+    date_hierarchy = "starts_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(Count("registrants"))
+
+    @admin.display(description="registrants", ordering="registrants__count")
+    def registrant_count(self, webinar):
+        return webinar.registrants__count
+
+
+@admin.register(Registrant)
+class RegistrantAdmin(admin.ModelAdmin):
+    list_display = [
+        "photo_thumbnail",
+        "name",
+        "email",
+        "company",
+        "webinar",
+        "status",
+        "group",
+        "is_public",
+        "registered_at",
+    ]
+    list_display_links = ["photo_thumbnail", "name"]
+    list_filter = ["webinar", "status", "group", "is_public"]
+    list_select_related = ["webinar"]
+    search_fields = ["name", "email", "company", "webinar__title"]
+    date_hierarchy = "registered_at"
+    readonly_fields = ["photo_preview", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["webinar", "name", "email", "company"]}),
+        ("Photo", {"fields": ["photo_preview", "photo"]}),
+        (
+            "Follow-up",
+            {"fields": ["status", "group", "sales_rep", "is_public", "notes"]},
+        ),
+        ("History", {"fields": ["registered_at", "created_at", "updated_at"]}),
+    ]
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    @admin.display(description="photo")
+    def photo_thumbnail(self, registrant):
+        return self._photo_img(registrant, "registrant-photo registrant-photo--thumb")
+
+    @admin.display(description="current photo")
+    def photo_preview(self, registrant):
+        return self._photo_img(registrant, "registrant-photo registrant-photo--preview")
+
+    def _photo_img(self, registrant, css_class):
+        if not registrant.photo:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="Photo of {}" class="{}" loading="lazy">',
+            registrant.photo.url,
+            registrant.name,
+            css_class,
+        )

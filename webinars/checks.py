@@ -1,0 +1,154 @@
+"""
+System checks for where uploads live.
+
+They replace the rules of django.contrib.staticfiles.utils.check_settings()
+that still hold with uploads under /static/uploads/ (see
+webinars/staticfiles.py), and make an unusable UPLOAD_DIR stop `manage.py
+check`, runserver, migrate and gunicorn start-up with a sentence.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+from django.core.files.storage import FileSystemStorage, storages
+
+HINT_WRITABLE = (
+    "Set UPLOAD_DIR to a directory this process can write (in a container, "
+    "the mounted volume), or give uid {uid} write access to it."
+)
+
+
+def _contains(outer: str | os.PathLike, inner: str | os.PathLike) -> bool:
+    outer, inner = os.path.realpath(outer), os.path.realpath(inner)
+    return os.path.commonpath([outer, inner]) == outer
+
+
+def _upload_dir_error(id: str, problem: str) -> Error:
+    return Error(
+        f"UPLOAD_DIR {problem} (UPLOAD_DIR={settings.UPLOAD_DIR!r} resolves "
+        f"to {settings.MEDIA_ROOT}).",
+        hint=HINT_WRITABLE.format(uid=os.getuid()),
+        id=id,
+    )
+
+
+@register(Tags.files)
+def check_upload_dir_writable(app_configs=None, **kwargs):
+    """Create UPLOAD_DIR when missing and prove it takes a file."""
+    if not isinstance(storages["default"], FileSystemStorage):
+        return []
+    root = Path(settings.MEDIA_ROOT)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        return [_upload_dir_error("webinars.E001", "is not a directory")]
+    except OSError as exc:
+        return [
+            _upload_dir_error("webinars.E002", f"cannot be created: {exc.strerror}")
+        ]
+    try:
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        return [_upload_dir_error("webinars.E003", f"is not writable: {exc.strerror}")]
+    return []
+
+
+@register(Tags.staticfiles)
+def check_upload_and_static_roots(app_configs=None, **kwargs):
+    """Keep uploads, static files and the project's code apart."""
+    media_root = settings.MEDIA_ROOT
+    errors = []
+    if _contains(media_root, settings.BASE_DIR):
+        errors.append(
+            Error(
+                f"UPLOAD_DIR ({media_root}) contains the project's code, which "
+                "would then be served as uploads.",
+                hint="Point UPLOAD_DIR at a directory of its own, such as "
+                "static/uploads or a mounted volume.",
+                id="webinars.E004",
+            )
+        )
+    if settings.STATIC_ROOT and (
+        _contains(media_root, settings.STATIC_ROOT)
+        or _contains(settings.STATIC_ROOT, media_root)
+    ):
+        errors.append(
+            Error(
+                f"UPLOAD_DIR ({media_root}) and STATIC_ROOT "
+                f"({settings.STATIC_ROOT}) overlap; collectstatic would mix "
+                "uploads and static files.",
+                hint="Keep UPLOAD_DIR and STATIC_ROOT in separate directories.",
+                id="webinars.E005",
+            )
+        )
+    for static_dir in _staticfiles_dirs():
+        if _contains(media_root, static_dir):
+            errors.append(
+                Error(
+                    f"UPLOAD_DIR ({media_root}) contains the STATICFILES_DIRS "
+                    f"entry {static_dir}, so its static files would be hidden.",
+                    hint="Use a subdirectory such as static/uploads for UPLOAD_DIR.",
+                    id="webinars.E006",
+                )
+            )
+    return errors
+
+
+@register(Tags.staticfiles)
+def check_uploads_never_collected(app_configs=None, **kwargs):
+    """Uploads below STATICFILES_DIRS need the finder that skips them."""
+    finder = "django.contrib.staticfiles.finders.FileSystemFinder"
+    if finder not in settings.STATICFILES_FINDERS:
+        return []
+    if not any(_contains(d, settings.MEDIA_ROOT) for d in _staticfiles_dirs()):
+        return []
+    return [
+        Error(
+            f"UPLOAD_DIR ({settings.MEDIA_ROOT}) is inside STATICFILES_DIRS and "
+            f"{finder} would collect and serve uploads as static files.",
+            hint="Use webinars.staticfiles.FileSystemFinder in STATICFILES_FINDERS.",
+            id="webinars.E007",
+        )
+    ]
+
+
+@register(Tags.staticfiles)
+def check_upload_url(app_configs=None, **kwargs):
+    """MEDIA_URL inside STATIC_URL only works when runserver leaves it alone."""
+    if settings.MEDIA_URL == settings.STATIC_URL:
+        return [
+            Error(
+                "MEDIA_URL and STATIC_URL must differ.",
+                hint="Uploads are served at /static/uploads/; keep MEDIA_URL there.",
+                id="webinars.E008",
+            )
+        ]
+    if not settings.MEDIA_URL.startswith(settings.STATIC_URL):
+        return []
+    apps = settings.INSTALLED_APPS
+    nostatic = "whitenoise.runserver_nostatic"
+    staticfiles = "django.contrib.staticfiles"
+    if nostatic in apps and apps.index(nostatic) < apps.index(staticfiles):
+        return []
+    return [
+        Error(
+            f"MEDIA_URL ({settings.MEDIA_URL}) is inside STATIC_URL, so runserver's "
+            "static handler would answer upload requests with 404.",
+            hint=f"List {nostatic!r} before {staticfiles!r} in INSTALLED_APPS.",
+            id="webinars.E009",
+        )
+    ]
+
+
+def _staticfiles_dirs() -> list[str]:
+    # Entries are paths or (prefix, path) pairs.
+    return [
+        str(entry[1] if isinstance(entry, list | tuple) else entry)
+        for entry in settings.STATICFILES_DIRS
+    ]

@@ -1,0 +1,134 @@
+"""
+The one place that knows how uploads are stored and served.
+
+Uploads live in the default storage: FileSystemStorage at MEDIA_ROOT, which
+settings resolve from UPLOAD_DIR. Whatever UPLOAD_DIR is, they are served at
+MEDIA_URL (/static/uploads/) by serve() below, under runserver and gunicorn
+alike, with the validators and headers a production file server sends.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import os
+import stat
+from dataclasses import dataclass
+from typing import IO
+
+from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, quote_etag
+
+logger = logging.getLogger(__name__)
+
+# Sent inline; anything else that ends up in UPLOAD_DIR is a download.
+INLINE_CONTENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+
+UPLOAD_HEADERS = {
+    # A stored file is never a page: no scripts, no plugins, no sniffing.
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "X-Content-Type-Options": "nosniff",
+    "Cross-Origin-Resource-Policy": "same-site",
+    # Names are not yet content-addressed, so revalidate every time; the
+    # ETag makes that a cheap 304.
+    "Cache-Control": "no-cache",
+}
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    name: str
+    file: IO[bytes]
+    size: int
+    modified: int | None  # whole seconds, as HTTP dates have
+
+    @property
+    def etag(self) -> str:
+        return quote_etag(f"{self.modified or 0:x}-{self.size:x}")
+
+
+def is_inside_upload_dir(path: str | os.PathLike) -> bool:
+    """Return whether path, with symlinks resolved, lies in UPLOAD_DIR."""
+    root = os.path.realpath(settings.MEDIA_ROOT)
+    return os.path.commonpath([root, os.path.realpath(path)]) == root
+
+
+def serve(request: HttpRequest, path: str) -> HttpResponse:
+    """Answer a GET or HEAD for the upload at path below MEDIA_URL."""
+    stored = open_stored_file(storage_name(path))
+    not_modified = get_conditional_response(
+        request, etag=stored.etag, last_modified=stored.modified
+    )
+    if not_modified is not None:
+        stored.file.close()
+        return _with_headers(not_modified, stored)
+    content_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
+    if request.method == "HEAD":
+        stored.file.close()
+        response = HttpResponse(content_type=content_type)
+    else:
+        response = FileResponse(
+            stored.file,
+            content_type=content_type,
+            as_attachment=content_type not in INLINE_CONTENT_TYPES,
+            filename=os.path.basename(stored.name),
+        )
+    response["Content-Length"] = stored.size
+    return _with_headers(response, stored)
+
+
+def storage_name(path: str) -> str:
+    """Return the storage name for a URL path, or raise Http404 if it may escape."""
+    segments = path.split("/")
+    if (
+        "\x00" in path
+        or "\\" in path
+        or any(
+            not part or part in (".", "..") or part.startswith(".") for part in segments
+        )
+    ):
+        raise Http404("No such upload.")
+    return path
+
+
+def open_stored_file(name: str) -> StoredFile:
+    """Open a regular file in the upload storage, or raise Http404."""
+    try:
+        file = default_storage.open(name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404("No such upload.") from exc
+    except (OSError, SuspiciousFileOperation) as exc:
+        logger.warning("Upload %r cannot be opened: %s", name, exc)
+        raise Http404("No such upload.") from exc
+    if isinstance(default_storage, FileSystemStorage):
+        return _local_stored_file(name, file)
+    return StoredFile(name, file, file.size, _modified_time(name))
+
+
+def _local_stored_file(name: str, file: IO[bytes]) -> StoredFile:
+    # A symlink may point anywhere; only regular files inside UPLOAD_DIR are served.
+    info = os.fstat(file.fileno())
+    if not stat.S_ISREG(info.st_mode) or not is_inside_upload_dir(file.name):
+        file.close()
+        raise Http404("No such upload.")
+    return StoredFile(name, file, info.st_size, int(info.st_mtime))
+
+
+def _modified_time(name: str) -> int | None:
+    try:
+        return int(default_storage.get_modified_time(name).timestamp())
+    except NotImplementedError:
+        return None
+
+
+def _with_headers(response: HttpResponse, stored: StoredFile) -> HttpResponse:
+    response["ETag"] = stored.etag
+    if stored.modified is not None:
+        response["Last-Modified"] = http_date(stored.modified)
+    for header, value in UPLOAD_HEADERS.items():
+        response[header] = value
+    return response

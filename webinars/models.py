@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class Webinar(models.Model):
+    title = models.CharField(max_length=200)
+    starts_at = models.DateTimeField("starts at")
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-starts_at", "title"]
+
+    def __str__(self):
+        return self.title
+
+
+class Registrant(models.Model):
+    class Status(models.TextChoices):
+        REGISTERED = "registered", "Registered"
+        ATTENDED = "attended", "Attended"
+        CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "No show"
+
+    class Group(models.TextChoices):
+        MARKETING = "marketing", "Marketing"
+        SALES = "sales", "Sales"
+        SUPPORT = "support", "Support"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    webinar = models.ForeignKey(
+        Webinar, on_delete=models.CASCADE, related_name="registrants"
+    )
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    company = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.REGISTERED
+    )
+    group = models.CharField(
+        max_length=20, choices=Group.choices, default=Group.MARKETING
+    )
+    sales_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_registrants",
+        verbose_name="assigned sales rep",
+    )
+    is_public = models.BooleanField(
+        "public",
+        default=False,
+        help_text="Shown in the public attendee gallery (unless cancelled).",
+    )
+    notes = models.TextField(blank=True)
+    photo = models.ImageField(upload_to="photos", blank=True)
+    registered_at = models.DateTimeField("registered at", default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-registered_at", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                "webinar",
+                Lower("email"),
+                name="unique_registrant_email_per_webinar",
+                violation_error_message=(
+                    "This email address is already registered for this webinar."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"

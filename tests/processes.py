@@ -1,0 +1,100 @@
+"""Run the project for real: copies of it, manage.py commands and servers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+# Generated or local files a copy of the project must not carry along.
+NOT_COPIED = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    ".env",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    "staticfiles",
+    "db.sqlite3*",
+    "node_modules",
+)
+
+
+def copy_project(destination: Path) -> Path:
+    """Copy the project's files, without uploads, databases or a .env."""
+    shutil.copytree(PROJECT_DIR, destination, ignore=NOT_COPIED)
+    uploads = destination / "static" / "uploads"
+    for entry in uploads.iterdir():
+        if entry.name != ".gitignore":
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    return destination
+
+
+def clean_env(**variables: str) -> dict[str, str]:
+    """Return an environment with nothing of this process's Django configuration."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+    env = {name: os.environ[name] for name in keep if name in os.environ}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env | variables
+
+
+def manage(
+    project: Path, *args: str, env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(project / "manage.py"), *args],
+        cwd=cwd or project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running_server(command: list[str], *, port: int, env: dict, cwd: Path, log: Path):
+    """Start a server, wait until it answers on 127.0.0.1:port, stop it after."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+        try:
+            _wait_until_listening(port, process, log)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)
+
+
+def _wait_until_listening(port: int, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server did not answer within 30 s:\n{log.read_text()}")

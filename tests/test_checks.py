@@ -1,0 +1,166 @@
+"""System checks: an unusable UPLOAD_DIR or a mixed-up layout stops start-up."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+from django.core.checks import run_checks
+
+from tests.processes import clean_env, copy_project, manage
+
+
+def errors(**kwargs):
+    return {
+        message.id: message for message in run_checks(**kwargs) if message.is_serious()
+    }
+
+
+@pytest.fixture
+def unwritable_dir(tmp_path):
+    """A directory this process really cannot write: read-only mount or mode 0500."""
+    path = tmp_path / "readonly"
+    path.mkdir()
+    if os.geteuid() != 0:
+        path.chmod(0o500)
+        yield path
+        path.chmod(0o700)
+        return
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(
+            f"root cannot mount a read-only tmpfs here: {mounted.stderr.strip()}"
+        )
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=True)
+
+
+def test_the_default_layout_passes_every_check():
+    assert errors() == {}
+
+
+def test_a_missing_upload_dir_is_created_with_its_parents(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "volume" / "uploads")
+
+    assert errors() == {}
+    assert (tmp_path / "volume" / "uploads").is_dir()
+
+
+def test_a_file_in_the_way_of_upload_dir_is_an_error(settings, tmp_path):
+    (tmp_path / "taken").write_text("not a directory")
+    settings.MEDIA_ROOT = str(tmp_path / "taken")
+
+    error = errors()["webinars.E001"]
+
+    assert "UPLOAD_DIR is not a directory" in error.msg
+    assert str(tmp_path / "taken") in error.msg
+
+
+def test_a_file_in_the_way_of_a_parent_is_an_error(settings, tmp_path):
+    (tmp_path / "taken").write_text("not a directory")
+    settings.MEDIA_ROOT = str(tmp_path / "taken" / "uploads")
+
+    error = errors()["webinars.E002"]
+
+    assert "UPLOAD_DIR cannot be created: Not a directory" in error.msg
+
+
+def test_an_unwritable_upload_dir_is_an_error_naming_the_reason(
+    settings, unwritable_dir
+):
+    settings.MEDIA_ROOT = str(unwritable_dir)
+
+    error = errors()["webinars.E003"]
+
+    assert "UPLOAD_DIR is not writable" in error.msg
+    assert any(
+        reason in error.msg for reason in ("Read-only file system", "Permission denied")
+    )
+    assert f"uid {os.getuid()}" in error.hint
+    assert list(unwritable_dir.iterdir()) == []
+
+
+def test_upload_dir_containing_the_project_is_an_error(settings):
+    settings.MEDIA_ROOT = str(settings.BASE_DIR)
+
+    assert "contains the project's code" in errors()["webinars.E004"].msg
+
+
+@pytest.mark.parametrize(
+    "layout", ["same", "media_inside_static", "static_inside_media"]
+)
+def test_upload_dir_and_static_root_must_not_overlap(settings, tmp_path, layout):
+    media, static = {
+        "same": ("shared", "shared"),
+        "media_inside_static": ("static/uploads", "static"),
+        "static_inside_media": ("uploads", "uploads/static"),
+    }[layout]
+    settings.MEDIA_ROOT = str(tmp_path / media)
+    settings.STATIC_ROOT = str(tmp_path / static)
+
+    assert "overlap" in errors()["webinars.E005"].msg
+
+
+def test_upload_dir_must_not_swallow_a_static_files_dir(settings, tmp_path):
+    (tmp_path / "static").mkdir()
+    settings.STATICFILES_DIRS = [tmp_path / "static"]
+    settings.MEDIA_ROOT = str(tmp_path / "static")
+
+    assert "STATICFILES_DIRS" in errors()["webinars.E006"].msg
+
+
+def test_uploads_below_static_need_the_finder_that_skips_them(settings):
+    settings.MEDIA_ROOT = str(settings.BASE_DIR / "static" / "uploads")
+    settings.STATICFILES_FINDERS = [
+        "django.contrib.staticfiles.finders.FileSystemFinder",
+        "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    ]
+
+    assert "would collect and serve uploads" in errors()["webinars.E007"].msg
+
+
+def test_media_url_must_differ_from_static_url(settings):
+    settings.MEDIA_URL = settings.STATIC_URL
+
+    assert "webinars.E008" in errors()
+
+
+@pytest.mark.parametrize(
+    "apps",
+    [
+        ["django.contrib.staticfiles"],
+        ["django.contrib.staticfiles", "whitenoise.runserver_nostatic"],
+    ],
+)
+def test_runserver_must_leave_static_to_whitenoise(settings, apps):
+    others = [
+        app
+        for app in settings.INSTALLED_APPS
+        if app not in ("django.contrib.staticfiles", "whitenoise.runserver_nostatic")
+    ]
+    settings.INSTALLED_APPS = others[:-1] + apps + others[-1:]
+
+    assert "runserver_nostatic" in errors()["webinars.E009"].hint
+
+
+def test_manage_py_check_fails_on_an_unusable_upload_dir_without_a_traceback(tmp_path):
+    project = copy_project(tmp_path / "project")
+    (tmp_path / "taken").write_text("not a directory")
+
+    result = manage(
+        project, "check", env=clean_env(UPLOAD_DIR=str(tmp_path / "taken/up"))
+    )
+
+    assert result.returncode == 1
+    assert (
+        "(webinars.E002) UPLOAD_DIR cannot be created: Not a directory" in result.stderr
+    )
+    assert f"resolves to {tmp_path / 'taken' / 'up'}" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,196 @@
+"""
+The contract under real servers: a photo uploaded through the admin is served
+at /static/uploads/photos/<name> by runserver (DEBUG on) and by gunicorn
+(DEBUG off), with UPLOAD_DIR outside the project, and so is the admin's CSS.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from http import HTTPStatus
+
+import pytest
+
+from tests.browserless import AdminSession, raw_get
+from tests.factories import make_image_bytes
+from tests.processes import clean_env, copy_project, free_port, manage, running_server
+
+pytestmark = pytest.mark.servers
+
+PASSWORD = "correct-horse-battery-staple"
+CREATE_STAFF = f"""
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from webinars.models import Webinar
+get_user_model().objects.create_superuser("staff", "staff@example.com", "{PASSWORD}")
+Webinar.objects.create(title="Uploads everywhere", starts_at=timezone.now())
+"""
+
+
+@pytest.fixture
+def deployment(tmp_path):
+    """A copy of the project with its database and UPLOAD_DIR outside of it."""
+    project = copy_project(tmp_path / "app")
+    upload_dir = tmp_path / "volume" / "uploads"
+    env = clean_env(
+        UPLOAD_DIR=str(upload_dir),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'volume' / 'db.sqlite3'}",
+        STATIC_ROOT=str(tmp_path / "staticfiles"),
+    )
+    (tmp_path / "volume").mkdir()
+    for command in (
+        ["migrate", "--no-input"],
+        ["shell", "--no-imports", "-c", CREATE_STAFF],
+    ):
+        result = manage(project, *command, env=env)
+        assert result.returncode == 0, result.stderr
+    return project, upload_dir, env
+
+
+def upload_photo_through_the_admin(
+    base_url: str, photo: bytes
+) -> tuple[AdminSession, str]:
+    session = AdminSession(base_url)
+    session.log_in("staff", PASSWORD)
+    form = session.text("/admin/webinars/registrant/add/")
+    webinar_id = re.search(r'<option value="(\d+)">Uploads everywhere', form).group(1)
+    changelist = session.post(
+        "/admin/webinars/registrant/add/",
+        form,
+        files={"photo": ("grace hopper.jpg", photo, "image/jpeg")},
+        webinar=webinar_id,
+        name="Grace Hopper",
+        email="grace@example.com",
+        status="registered",
+        group="marketing",
+        registered_at_0="2026-11-27",
+        registered_at_1="10:00:00",
+    )
+    photo_url = re.search(r'<img src="(/static/uploads/photos/[^"]+)"', changelist)
+    assert photo_url, changelist
+    return session, photo_url.group(1)
+
+
+def assert_serves_photo_and_admin_css(base_url, upload_dir):
+    photo = make_image_bytes("JPEG", size=(120, 80))
+
+    session, photo_url = upload_photo_through_the_admin(base_url, photo)
+
+    stored = upload_dir / photo_url.removeprefix("/static/uploads/")
+    assert stored.parent == upload_dir / "photos"
+    assert stored.read_bytes() == photo
+    with session.get(photo_url) as response:
+        assert response.status == HTTPStatus.OK
+        assert response.headers["Content-Type"] == "image/jpeg"
+        assert response.read() == photo
+    page = session.text("/admin/")
+    css_url = re.search(r'href="(/static/admin/css/base[.\w]*\.css)"', page).group(1)
+    with session.get(css_url) as response:
+        assert response.status == HTTPStatus.OK
+        assert response.headers["Content-Type"].startswith("text/css")
+    return css_url
+
+
+def assert_no_traversal(base_url):
+    for path in (
+        "/static/uploads/../../app/manage.py",
+        "/static/uploads/%2e%2e/%2e%2e/app/manage.py",
+        "/static/uploads/..%2f..%2fapp%2fmanage.py",
+        "/static/uploads/photos/..%5c..%5cmanage.py",
+    ):
+        status, body = raw_get(base_url, path)
+        assert status in (HTTPStatus.NOT_FOUND, HTTPStatus.BAD_REQUEST), path
+        assert b"execute_from_command_line" not in body
+
+
+def test_runserver_with_debug_on_serves_uploads_and_static(deployment, tmp_path):
+    project, upload_dir, env = deployment
+    port = free_port()
+    command = [
+        sys.executable,
+        str(project / "manage.py"),
+        "runserver",
+        f"127.0.0.1:{port}",
+        "--noreload",
+    ]
+
+    with running_server(
+        command,
+        port=port,
+        env=env | {"DEBUG": "true"},
+        cwd=tmp_path,
+        log=tmp_path / "log",
+    ) as base_url:
+        css_url = assert_serves_photo_and_admin_css(base_url, upload_dir)
+        assert_no_traversal(base_url)
+
+    assert css_url == "/static/admin/css/base.css"
+
+
+def test_gunicorn_with_debug_off_serves_uploads_and_hashed_static(deployment, tmp_path):
+    project, upload_dir, env = deployment
+    env |= {
+        "DEBUG": "false",
+        "SECRET_KEY": "a-long-random-secret-for-this-test-only",
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    collected = manage(project, "collectstatic", "--no-input", env=env)
+    assert collected.returncode == 0, collected.stderr
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        str(project / "gunicorn.conf.py"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "fastopp.wsgi",
+    ]
+
+    with running_server(
+        command, port=port, env=env, cwd=tmp_path, log=tmp_path / "log"
+    ) as base_url:
+        css_url = assert_serves_photo_and_admin_css(base_url, upload_dir)
+        assert_no_traversal(base_url)
+
+    assert re.fullmatch(r"/static/admin/css/base\.[0-9a-f]{12}\.css", css_url)
+    assert not (tmp_path / "staticfiles" / "uploads").exists()
+
+
+def test_gunicorn_refuses_to_start_when_upload_dir_is_unusable(deployment, tmp_path):
+    project, _, env = deployment
+    (tmp_path / "taken").write_text("a file, not a directory")
+    env |= {
+        "DEBUG": "false",
+        "SECRET_KEY": "a-long-random-secret-for-this-test-only",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "UPLOAD_DIR": str(tmp_path / "taken" / "uploads"),
+    }
+    port = free_port()
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            str(project / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "fastopp.wsgi",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert "UPLOAD_DIR cannot be created: Not a directory" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "webinars.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "fastopp.urls"
@@ -102,7 +103,9 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "webinars:registrants"
+LOGOUT_REDIRECT_URL = "webinars:gallery"
 
 # Static files: whitenoise serves them at /static/ in every environment.
 STATIC_URL = "/static/"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
@@ -36,3 +38,12 @@ def make_registrant(**overrides) -> Registrant:
     if "webinar" not in fields:
         fields["webinar"] = make_webinar()
     return Registrant.objects.create(**fields)
+
+
+def make_user(username: str = "staff", *, role: str | None = None, **overrides):
+    """A user, staff by default, in the role group named by role."""
+    fields = {"is_staff": True} | overrides
+    user = get_user_model().objects.create_user(username, password=None, **fields)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.html import format_html
 
+from webinars import roles
 from webinars.models import Registrant, Webinar
 
 
@@ -50,6 +51,45 @@ class RegistrantAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["css/admin.css"]}
+
+    # Roles (webinars.roles) narrow Django's model permissions to the
+    # registrants each user may see, here as on the staff page.
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def has_module_permission(self, request):
+        return roles.is_registrant_staff(
+            request.user
+        ) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_see(request, obj) and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_see(request, obj) and super().has_change_permission(
+            request, obj
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_see(request, obj) and super().has_delete_permission(
+            request, obj
+        )
+
+    def _may_see(self, request, obj) -> bool:
+        if not roles.is_registrant_staff(request.user):
+            return False
+        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not roles.sees_every_registrant(request.user):
+            fields.append("sales_rep")  # only marketing assigns registrants
+        return fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "sales_rep":
+            kwargs["queryset"] = roles.sales_reps()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="photo")
     def photo_thumbnail(self, registrant):

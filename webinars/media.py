@@ -132,3 +132,12 @@ def _with_headers(response: HttpResponse, stored: StoredFile) -> HttpResponse:
     for header, value in UPLOAD_HEADERS.items():
         response[header] = value
     return response
+
+
+def delete_unreferenced(name: str) -> None:
+    """Delete a stored upload, unless a registrant still refers to it."""
+    from webinars.models import Registrant
+
+    if not name or Registrant.objects.filter(photo=name).exists():
+        return
+    default_storage.delete(name)

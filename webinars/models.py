@@ -4,8 +4,11 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from webinars import roles
 
 
 class Webinar(models.Model):
@@ -18,6 +21,36 @@ class Webinar(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class RegistrantQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Registrants user may see and edit, by role (webinars.roles)."""
+        q = roles.visible_registrants_q(user)
+        return self if q is None else self.filter(q)
+
+    def in_gallery(self):
+        """Registrants the public attendee gallery shows."""
+        return self.filter(is_public=True).exclude(status=Registrant.Status.CANCELLED)
+
+    def search(self, text: str):
+        """Match each word in name, email, company, webinar, notes or status."""
+        matches = self
+        for word in text.split():
+            statuses = [
+                value
+                for value, label in Registrant.Status.choices
+                if word.lower() in label.lower() or word.lower() in value
+            ]
+            matches = matches.filter(
+                Q(name__icontains=word)
+                | Q(email__icontains=word)
+                | Q(company__icontains=word)
+                | Q(webinar__title__icontains=word)
+                | Q(notes__icontains=word)
+                | Q(status__in=statuses)
+            )
+        return matches
 
 
 class Registrant(models.Model):
@@ -64,6 +97,8 @@ class Registrant(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = RegistrantQuerySet.as_manager()
+
     class Meta:
         ordering = ["-registered_at", "name"]
         constraints = [
@@ -79,3 +114,8 @@ class Registrant(models.Model):
 
     def __str__(self):
         return f"{self.name} <{self.email}>"
+
+    @property
+    def initials(self) -> str:
+        """Up to two initials, shown where there is no photo."""
+        return "".join(word[0] for word in self.name.split()[:2]).upper()

@@ -1,19 +1,113 @@
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from http import HTTPStatus
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import QueryDict
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from webinars import media
-from webinars.models import Registrant, Webinar
+from webinars.access import registrant_staff_required
+from webinars.forms import NotesForm, RegistrantFilterForm
+from webinars.models import Registrant
+
+REGISTRANTS_PER_PAGE = 12
 
 
 @require_safe
 def home(request):
+    return render(request, "webinars/home.html")
+
+
+@require_safe
+@registrant_staff_required
+def registrants(request):
+    return render_registrants(request, request.GET)
+
+
+@dataclass(frozen=True)
+class CardProblem:
+    """An action on one registrant that failed, shown on that registrant's card."""
+
+    registrant_id: uuid.UUID
+    message: str
+    notes_form: NotesForm | None = None
+
+
+def render_registrants(
+    request,
+    params: QueryDict,
+    *,
+    status: int = HTTPStatus.OK,
+    problem: CardProblem | None = None,
+):
+    """Render the staff page for the search, filters and page in params."""
+    filters = RegistrantFilterForm(params)
+    registrants = filters.filter(
+        Registrant.objects.visible_to(request.user).select_related(
+            "webinar", "sales_rep"
+        )
+    )
+    page = Paginator(registrants, REGISTRANTS_PER_PAGE).get_page(params.get("page"))
+    page_messages = _prepare_cards(request, page.object_list, problem)
+    without_page = params.copy()
+    without_page.pop("page", None)
     return render(
         request,
-        "webinars/home.html",
+        "webinars/registrants.html",
         {
-            "webinar_count": Webinar.objects.count(),
-            "registrant_count": Registrant.objects.count(),
+            "filters": filters,
+            "page": page,
+            "page_messages": page_messages,
+            "query": without_page.urlencode(),
+            "this_page": registrants_url(params),
+        },
+        status=status,
+    )
+
+
+def registrants_url(params: QueryDict) -> str:
+    query = params.urlencode()
+    return reverse("webinars:registrants") + (f"?{query}" if query else "")
+
+
+def _prepare_cards(request, page_registrants, problem):
+    # Messages about one registrant carry its id in extra_tags, so that each
+    # card shows its own; the others are returned for the top of the page.
+    by_registrant = defaultdict(list)
+    for message in messages.get_messages(request):
+        by_registrant[message.extra_tags].append(message)
+    for registrant in page_registrants:
+        registrant.card_messages = by_registrant.pop(str(registrant.pk), [])
+        registrant.notes_form = NotesForm(initial={"notes": registrant.notes})
+        if problem and problem.registrant_id == registrant.pk:
+            registrant.card_error = problem.message
+            registrant.notes_form = problem.notes_form or registrant.notes_form
+    return [message for group in by_registrant.values() for message in group]
+
+
+@require_safe
+def gallery(request):
+    attendees = Registrant.objects.in_gallery().select_related("webinar")
+    totals = attendees.aggregate(
+        attendees=Count("pk"),
+        webinars=Count("webinar", distinct=True),
+        companies=Count("company", distinct=True, filter=~Q(company="")),
+    )
+    return render(
+        request,
+        "webinars/gallery.html",
+        {
+            "attendees": list(attendees.order_by("webinar__title", "name")),
+            "totals": totals,
         },
     )
 

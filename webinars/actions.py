@@ -1,0 +1,105 @@
+"""
+Upstream-compatible write endpoints: /upload-photo/<id>, /update-notes/<id>,
+/delete-photo/<id>. Ordinary HTML forms get a redirect back to the staff page
+(or the page again with the error, status 400); scripts get JSON.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+from django.contrib import messages
+from django.http import HttpResponseRedirect, JsonResponse, QueryDict
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+
+from webinars import services
+from webinars.access import (
+    json_error,
+    registrant_staff_required,
+    visible_registrant,
+    wants_json,
+)
+from webinars.api import registrant_json
+from webinars.forms import NotesForm, PhotoForm
+from webinars.views import CardProblem, registrants_url, render_registrants
+
+change_required = registrant_staff_required(
+    permission="webinars.change_registrant", json=None
+)
+
+
+@require_http_methods(["POST"])
+@change_required
+def upload_photo(request, registrant_id):
+    registrant = visible_registrant(request, registrant_id)
+    form = PhotoForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _refused(request, CardProblem(registrant.pk, form.errors["photo"][0]))
+    services.registrant_photo_set(
+        registrant=registrant, upload=form.cleaned_data["photo"], user=request.user
+    )
+    return _done(request, registrant, "Photo saved.")
+
+
+@require_http_methods(["POST"])
+@change_required
+def update_notes(request, registrant_id):
+    registrant = visible_registrant(request, registrant_id)
+    form = NotesForm(request.POST)
+    if not form.is_valid():
+        message = form.errors["notes"][0]
+        return _refused(request, CardProblem(registrant.pk, message, notes_form=form))
+    services.registrant_notes_update(
+        registrant=registrant, notes=form.cleaned_data["notes"], user=request.user
+    )
+    return _done(request, registrant, "Notes saved.")
+
+
+@require_http_methods(["POST", "DELETE"])
+@change_required
+def delete_photo(request, registrant_id):
+    registrant = visible_registrant(request, registrant_id)
+    if not registrant.photo:
+        return _refused(
+            request, CardProblem(registrant.pk, "There is no photo to delete.")
+        )
+    services.registrant_photo_delete(registrant=registrant, user=request.user)
+    return _done(request, registrant, "Photo deleted.")
+
+
+def _done(request, registrant, message: str):
+    if wants_json(request):
+        return JsonResponse(
+            {
+                "success": True,
+                "message": message,
+                "registrant": registrant_json(registrant),
+            }
+        )
+    messages.success(request, message, extra_tags=str(registrant.pk))
+    return HttpResponseRedirect(
+        f"{_back_url(request)}#registrant-{registrant.pk}", status=HTTPStatus.SEE_OTHER
+    )
+
+
+def _refused(request, problem: CardProblem):
+    if wants_json(request):
+        return json_error(problem.message, HTTPStatus.BAD_REQUEST)
+    params = QueryDict(urlsplit(_back_url(request)).query)
+    return render_registrants(
+        request, params, status=HTTPStatus.BAD_REQUEST, problem=problem
+    )
+
+
+def _back_url(request) -> str:
+    """The staff page the form was on (its search and filters), never elsewhere."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    staff_page = registrants_url(QueryDict())
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    if safe and urlsplit(target).path == staff_page:
+        return target
+    return staff_page

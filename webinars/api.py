@@ -1,0 +1,81 @@
+"""JSON for staff (/api/registrants) and for the public (/api/webinar-attendees)."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.views.decorators.http import require_safe
+
+from webinars.access import registrant_staff_required, responds_with_json
+from webinars.forms import RegistrantFilterForm
+from webinars.models import Registrant
+
+REGISTRANTS_PER_PAGE = 100
+
+
+def registrant_json(registrant: Registrant) -> dict:
+    """Everything staff see of a registrant."""
+    return {
+        "id": str(registrant.pk),
+        "name": registrant.name,
+        "email": registrant.email,
+        "company": registrant.company,
+        "webinar": {"id": registrant.webinar_id, "title": registrant.webinar.title},
+        "status": registrant.status,
+        "group": registrant.group,
+        "is_public": registrant.is_public,
+        "sales_rep": registrant.sales_rep.get_username()
+        if registrant.sales_rep
+        else None,
+        "notes": registrant.notes,
+        "photo_url": registrant.photo.url if registrant.photo else None,
+        "registered_at": registrant.registered_at.isoformat(),
+    }
+
+
+def attendee_json(registrant: Registrant) -> dict:
+    """What the public gallery shows: never email, notes or sales rep."""
+    return {
+        "name": registrant.name,
+        "initials": registrant.initials,
+        "company": registrant.company,
+        "webinar": registrant.webinar.title,
+        "photo_url": registrant.photo.url if registrant.photo else None,
+    }
+
+
+@require_safe
+@registrant_staff_required(json=True)
+def registrants(request):
+    """Registrants this user may see, filtered like the staff page, 100 a page."""
+    visible = Registrant.objects.visible_to(request.user).select_related(
+        "webinar", "sales_rep"
+    )
+    matching = RegistrantFilterForm(request.GET).filter(visible)
+    page = Paginator(matching, REGISTRANTS_PER_PAGE).get_page(request.GET.get("page"))
+    response = JsonResponse([registrant_json(r) for r in page], safe=False)
+    response["X-Total-Count"] = page.paginator.count
+    links = []
+    if page.has_next():
+        links.append(_page_link(request, page.next_page_number(), "next"))
+    if page.has_previous():
+        links.append(_page_link(request, page.previous_page_number(), "prev"))
+    if links:
+        response["Link"] = ", ".join(links)
+    return response
+
+
+def _page_link(request, number: int, rel: str) -> str:
+    query = request.GET.copy()
+    query["page"] = number
+    return f'<{request.path}?{query.urlencode()}>; rel="{rel}"'
+
+
+@require_safe
+@responds_with_json
+def webinar_attendees(request):
+    attendees = Registrant.objects.in_gallery().select_related("webinar")
+    return JsonResponse(
+        [attendee_json(r) for r in attendees.order_by("webinar__title", "name")],
+        safe=False,
+    )

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from django import forms
+
+from webinars.models import Registrant, Webinar
+
+PHOTO_TYPES = "image/jpeg,image/png,image/webp,image/gif"
+
+
+class RegistrantFilterForm(forms.Form):
+    """Search and filters of the staff page, read from the query string."""
+
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    webinar = forms.ModelChoiceField(
+        queryset=Webinar.objects.all(), required=False, empty_label="All webinars"
+    )
+    status = forms.ChoiceField(
+        choices=[("", "All statuses"), *Registrant.Status.choices], required=False
+    )
+    group = forms.ChoiceField(
+        choices=[("", "All groups"), *Registrant.Group.choices], required=False
+    )
+
+    def filter(self, registrants):
+        """Apply the valid filters to a registrant queryset."""
+        if not self.is_valid():
+            return registrants
+        data = self.cleaned_data
+        if data["q"]:
+            registrants = registrants.search(data["q"])
+        if data["webinar"]:
+            registrants = registrants.filter(webinar=data["webinar"])
+        if data["status"]:
+            registrants = registrants.filter(status=data["status"])
+        if data["group"]:
+            registrants = registrants.filter(group=data["group"])
+        return registrants
+
+
+class PhotoForm(forms.Form):
+    photo = forms.ImageField(
+        widget=forms.ClearableFileInput(attrs={"accept": PHOTO_TYPES})
+    )
+
+
+class NotesForm(forms.Form):
+    notes = forms.CharField(
+        required=False,
+        max_length=5000,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

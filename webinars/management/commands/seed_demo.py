@@ -1,0 +1,136 @@
+"""python manage.py seed_demo: a populated app to look at, made without network."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from PIL import Image, ImageDraw, ImageFont
+
+from webinars import roles, services
+from webinars.models import Registrant, Webinar
+
+WEBINARS = [
+    ("Uploads that survive a redeploy", 7),
+    ("Django on Kubernetes volumes", 21),
+    ("From one machine to object storage", -14),
+]
+
+# name, company, status, group, public
+REGISTRANTS = [
+    ("Ada Lovelace", "Analytical Engines", "attended", "marketing", True),
+    ("Grace Hopper", "US Navy", "registered", "sales", True),
+    ("Katherine Johnson", "NASA", "attended", "support", True),
+    ("Alan Turing", "Bletchley Park", "no_show", "sales", False),
+    ("Margaret Hamilton", "MIT Instrumentation Lab", "registered", "marketing", True),
+    ("Edsger Dijkstra", "Mathematisch Centrum", "cancelled", "support", True),
+    ("Barbara Liskov", "MIT", "attended", "sales", True),
+    ("Donald Knuth", "Stanford", "registered", "support", False),
+    ("Radia Perlman", "DEC", "attended", "marketing", True),
+    ("Ken Thompson", "Bell Labs", "cancelled", "sales", False),
+    ("Frances Allen", "IBM", "registered", "support", True),
+    ("Guido van Rossum", "CWI", "attended", "marketing", False),
+    ("Hedy Lamarr", "", "no_show", "sales", True),
+    ("Linus Torvalds", "University of Helsinki", "registered", "marketing", True),
+    ("Annie Easley", "NASA Lewis", "attended", "support", True),
+    ("Tim Berners-Lee", "CERN", "registered", "sales", True),
+    ("Adele Goldberg", "Xerox PARC", "cancelled", "marketing", False),
+    ("Dennis Ritchie", "Bell Labs", "attended", "support", True),
+    ("Sophie Wilson", "Acorn", "registered", "sales", False),
+    ("Jean Sammet", "IBM", "attended", "marketing", True),
+]
+
+PASSWORD_HINT = "Forgot one? python manage.py changepassword <username>"
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo webinars, about 20 registrants with generated photos, and a "
+        "staff user for each role. Running it again adds nothing twice."
+    )
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            users = {role: self.ensure_user(role) for role in roles.ROLES}
+            webinars = [self.ensure_webinar(title, days) for title, days in WEBINARS]
+            created = sum(
+                self.ensure_registrant(webinars[i % len(webinars)], row, users)
+                for i, row in enumerate(REGISTRANTS)
+            )
+        self.stdout.write(
+            f"{len(webinars)} webinars and {len(REGISTRANTS)} registrants "
+            f"({created} new). {PASSWORD_HINT}"
+        )
+
+    def ensure_user(self, role: str):
+        username = f"demo-{role}"
+        user, created = get_user_model().objects.get_or_create(
+            username=username, defaults={"is_staff": True}
+        )
+        user.groups.add(Group.objects.get(name=role))
+        if created:
+            password = secrets.token_urlsafe(12)
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            self.stdout.write(f"Created {username} ({role}) with password: {password}")
+        else:
+            self.stdout.write(f"{username} ({role}) exists; its password is unchanged.")
+        return user
+
+    def ensure_webinar(self, title: str, days_from_now: int) -> Webinar:
+        webinar, _ = Webinar.objects.get_or_create(
+            title=title,
+            defaults={
+                "starts_at": timezone.now() + timedelta(days=days_from_now),
+                "description": f"A FastOpp demo webinar: {title.lower()}.",
+            },
+        )
+        return webinar
+
+    def ensure_registrant(self, webinar, row, users) -> bool:
+        name, company, status, group, public = row
+        email = f"{slugify(name)}@example.com"
+        registrant, created = Registrant.objects.get_or_create(
+            webinar=webinar,
+            email=email,
+            defaults={
+                "name": name,
+                "company": company,
+                "status": status,
+                "group": group,
+                "is_public": public,
+                "sales_rep": users[roles.SALES] if group == roles.SALES else None,
+                "notes": f"Asked for the slides of “{webinar.title}”.",
+            },
+        )
+        # Every other registrant has a photo; the rest show initials.
+        wants_photo = REGISTRANTS.index(row) % 2 == 0
+        if wants_photo and not (
+            registrant.photo and registrant.photo.storage.exists(registrant.photo.name)
+        ):
+            services.registrant_photo_set(
+                registrant=registrant, upload=portrait(name), user=None
+            )
+        return created
+
+
+def portrait(name: str) -> SimpleUploadedFile:
+    """A 400×400 PNG with the person's initials on a colour taken from the name."""
+    digest = hashlib.sha256(name.encode()).digest()
+    image = Image.new("RGB", (400, 400), tuple(64 + b // 2 for b in digest[:3]))
+    initials = "".join(word[0] for word in name.split()[:2]).upper()
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=160)
+    draw.text((200, 200), initials, fill="white", font=font, anchor="mm")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return SimpleUploadedFile(f"{slugify(name)}.png", buffer.getvalue(), "image/png")

@@ -1,0 +1,63 @@
+"""
+Staff roles: Django groups created by migration 0002_roles.
+
+Superusers and marketing see and edit every registrant, sales only those
+assigned to them, support only public ones. Everyone else is refused.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+MARKETING = "marketing"
+SALES = "sales"
+SUPPORT = "support"
+ROLES = (MARKETING, SALES, SUPPORT)
+
+
+def roles_of(user) -> frozenset[str]:
+    """Return the role groups of user, read once per request."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    if not hasattr(user, "_webinar_roles"):
+        names = user.groups.filter(name__in=ROLES).values_list("name", flat=True)
+        user._webinar_roles = frozenset(names)
+    return user._webinar_roles
+
+
+def is_registrant_staff(user) -> bool:
+    """Return whether user may use the staff pages and endpoints at all."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and (user.is_superuser or bool(roles_of(user)))
+    )
+
+
+def sees_every_registrant(user) -> bool:
+    return is_registrant_staff(user) and (
+        user.is_superuser or MARKETING in roles_of(user)
+    )
+
+
+def visible_registrants_q(user) -> Q | None:
+    """Return the filter of registrants user may see: None for all of them."""
+    if not is_registrant_staff(user):
+        return Q(pk__in=[])
+    if sees_every_registrant(user):
+        return None
+    roles = roles_of(user)
+    q = Q(pk__in=[])
+    if SALES in roles:
+        q |= Q(sales_rep=user)
+    if SUPPORT in roles:
+        q |= Q(is_public=True)
+    return q
+
+
+def sales_reps():
+    """Active users who can be assigned registrants."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(is_active=True, groups__name=SALES)

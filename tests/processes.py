@@ -98,3 +98,54 @@ def _wait_until_listening(port: int, process: subprocess.Popen, log: Path) -> No
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"server did not answer within 30 s:\n{log.read_text()}")
+
+
+PASSWORD = "correct-horse-battery-staple"
+CREATE_DEMO_PEOPLE = f"""
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from webinars.models import Registrant, Webinar
+User = get_user_model()
+User.objects.create_superuser("staff", "staff@example.com", "{PASSWORD}")
+mia = User.objects.create_user("mia", password="{PASSWORD}", is_staff=True)
+mia.groups.add(Group.objects.get(name="marketing"))
+webinar = Webinar.objects.create(title="Uploads everywhere", starts_at=timezone.now())
+Registrant.objects.create(
+    webinar=webinar, name="Ada Lovelace", email="ada@example.com", is_public=True
+)
+"""
+
+
+def prepare_deployment(root: Path) -> tuple[Path, Path, dict[str, str]]:
+    """
+    Copy the project to root/app with its database and UPLOAD_DIR in
+    root/volume, migrated, with a superuser "staff", a marketing user "mia"
+    (both with PASSWORD) and a public registrant, Ada Lovelace.
+    """
+    project = copy_project(root / "app")
+    volume = root / "volume"
+    volume.mkdir()
+    env = clean_env(
+        UPLOAD_DIR=str(volume / "uploads"),
+        DATABASE_URL=f"sqlite:///{volume / 'db.sqlite3'}",
+        STATIC_ROOT=str(root / "staticfiles"),
+    )
+    for command in (
+        ["migrate", "--no-input"],
+        ["shell", "--no-imports", "-c", CREATE_DEMO_PEOPLE],
+    ):
+        result = manage(project, *command, env=env)
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {command[0]} failed:\n{result.stderr}")
+    return project, volume / "uploads", env
+
+
+def runserver_command(project: Path, port: int) -> list[str]:
+    return [
+        sys.executable,
+        str(project / "manage.py"),
+        "runserver",
+        f"127.0.0.1:{port}",
+        "--noreload",
+    ]

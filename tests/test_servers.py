@@ -15,38 +15,22 @@ import pytest
 
 from tests.browserless import AdminSession, raw_get
 from tests.factories import make_image_bytes
-from tests.processes import clean_env, copy_project, free_port, manage, running_server
+from tests.processes import (
+    PASSWORD,
+    free_port,
+    manage,
+    prepare_deployment,
+    running_server,
+    runserver_command,
+)
 
 pytestmark = pytest.mark.servers
-
-PASSWORD = "correct-horse-battery-staple"
-CREATE_STAFF = f"""
-from django.contrib.auth import get_user_model
-from django.utils import timezone
-from webinars.models import Webinar
-get_user_model().objects.create_superuser("staff", "staff@example.com", "{PASSWORD}")
-Webinar.objects.create(title="Uploads everywhere", starts_at=timezone.now())
-"""
 
 
 @pytest.fixture
 def deployment(tmp_path):
     """A copy of the project with its database and UPLOAD_DIR outside of it."""
-    project = copy_project(tmp_path / "app")
-    upload_dir = tmp_path / "volume" / "uploads"
-    env = clean_env(
-        UPLOAD_DIR=str(upload_dir),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'volume' / 'db.sqlite3'}",
-        STATIC_ROOT=str(tmp_path / "staticfiles"),
-    )
-    (tmp_path / "volume").mkdir()
-    for command in (
-        ["migrate", "--no-input"],
-        ["shell", "--no-imports", "-c", CREATE_STAFF],
-    ):
-        result = manage(project, *command, env=env)
-        assert result.returncode == 0, result.stderr
-    return project, upload_dir, env
+    return prepare_deployment(tmp_path)
 
 
 def upload_photo_through_the_admin(
@@ -108,16 +92,9 @@ def assert_no_traversal(base_url):
 def test_runserver_with_debug_on_serves_uploads_and_static(deployment, tmp_path):
     project, upload_dir, env = deployment
     port = free_port()
-    command = [
-        sys.executable,
-        str(project / "manage.py"),
-        "runserver",
-        f"127.0.0.1:{port}",
-        "--noreload",
-    ]
 
     with running_server(
-        command,
+        runserver_command(project, port),
         port=port,
         env=env | {"DEBUG": "true"},
         cwd=tmp_path,

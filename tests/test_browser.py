@@ -1,0 +1,155 @@
+"""
+Real-browser tests: Playwright driving Debian's Chromium against a real server
+with UPLOAD_DIR outside the project. Skipped, with the reason, where Chromium
+or Playwright is missing; .ci/run installs Chromium so they run in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from tests.factories import make_image_bytes
+from tests.processes import (
+    PASSWORD,
+    free_port,
+    prepare_deployment,
+    running_server,
+    runserver_command,
+)
+
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = pytest.mark.servers
+
+if not os.access(CHROMIUM, os.X_OK):
+    pytest.skip(
+        f"Debian's Chromium is not installed at {CHROMIUM} "
+        "(apt-get install chromium; .ci/run does it)",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip(
+    "playwright.sync_api",
+    reason="Playwright is not installed (pip install -r requirements.txt)",
+)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """runserver on a loopback port, for the whole module."""
+    root = tmp_path_factory.mktemp("browser")
+    project, upload_dir, env = prepare_deployment(root)
+    port = free_port()
+    with running_server(
+        runserver_command(project, port),
+        port=port,
+        env=env | {"DEBUG": "true"},
+        cwd=root,
+        log=root / "server.log",
+    ) as base_url:
+        yield base_url, upload_dir
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, site):
+    context = browser.new_context(base_url=site[0])
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def photo_file(tmp_path):
+    path = tmp_path / "ada at the conference.jpg"
+    path.write_bytes(make_image_bytes("JPEG", size=(300, 200), color="purple"))
+    return path
+
+
+def log_in(page, username: str, login_url: str = "/accounts/login/"):
+    page.goto(login_url)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_load_state()
+
+
+def assert_image_loaded(image):
+    sync_api.expect(image).to_have_attribute(
+        "src", re.compile(r"^/static/uploads/photos/")
+    )
+    image.scroll_into_view_if_needed()
+    loaded = image.evaluate("img => img.decode().then(() => img.naturalWidth)")
+    assert loaded > 0
+
+
+def test_staff_upload_a_photo_from_the_file_chooser_and_see_its_thumbnail(
+    page, site, photo_file
+):
+    log_in(page, "mia")
+    card = page.locator("article.card", has_text="Ada Lovelace")
+
+    with page.expect_file_chooser() as chooser:
+        card.locator("input[type=file]").click()
+    chooser.value.set_files(photo_file)
+    sync_api.expect(card.locator("[data-preview]")).to_be_visible()
+    card.get_by_role("button", name="Upload").click()
+
+    sync_api.expect(card.locator("[data-messages]")).to_have_text("Photo saved.")
+    assert_image_loaded(card.locator("[data-photo] img"))
+    stored = list((site[1] / "photos").glob("ada_at_the_conference*.jpg"))
+    assert [p.read_bytes() for p in stored] == [photo_file.read_bytes()]
+    page.goto("/webinar-demo/")
+    assert_image_loaded(page.get_by_alt_text("Photo of Ada Lovelace"))
+
+
+def test_staff_without_javascript_upload_through_the_plain_form(
+    browser, site, tmp_path
+):
+    context = browser.new_context(base_url=site[0], java_script_enabled=False)
+    page = context.new_page()
+    photo = tmp_path / "plain.png"
+    photo.write_bytes(make_image_bytes("PNG", color="orange"))
+    try:
+        log_in(page, "mia", "/accounts/login/?next=/webinar-registrants/%3Fq%3Dada")
+        card = page.locator("article.card", has_text="Ada Lovelace")
+        card.locator("input[type=file]").set_input_files(photo)
+        card.get_by_role("button", name="Upload").click()
+        page.wait_for_load_state()
+
+        assert page.url.endswith(
+            "/webinar-registrants/?q=ada#registrant-"
+            + card.get_attribute("data-registrant")
+        )
+        card = page.locator("article.card", has_text="Ada Lovelace")
+        sync_api.expect(card.locator(".message--success")).to_have_text("Photo saved.")
+        assert_image_loaded(card.locator("[data-photo] img"))
+    finally:
+        context.close()
+
+
+def test_staff_upload_a_photo_through_the_admin(page, site, photo_file):
+    log_in(page, "staff", "/admin/login/")
+    page.goto("/admin/webinars/registrant/add/")
+    page.select_option("#id_webinar", label="Uploads everywhere")
+    page.fill("#id_name", "Grace Hopper")
+    page.fill("#id_email", "grace@example.com")
+    page.check("#id_is_public")
+    page.set_input_files("#id_photo", photo_file)
+    page.click("input[name=_save]")
+
+    sync_api.expect(page.locator(".messagelist")).to_contain_text(
+        "was added successfully"
+    )
+    assert_image_loaded(page.get_by_alt_text("Photo of Grace Hopper"))
+    page.goto("/webinar-demo/")
+    assert_image_loaded(page.get_by_alt_text("Photo of Grace Hopper"))

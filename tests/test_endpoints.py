@@ -1,0 +1,230 @@
+"""
+Upstream-compatible write endpoints, with and without JavaScript:
+/upload-photo/<id>, /update-notes/<id>, /delete-photo/<id>.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from tests.factories import make_image_bytes, make_registrant, make_upload, make_user
+
+pytestmark = pytest.mark.django_db
+
+JSON = {"HTTP_ACCEPT": "application/json"}
+BROWSER = {"HTTP_ACCEPT": "text/html,application/xhtml+xml,*/*;q=0.8"}
+BACK = "/webinar-registrants/?q=ada&page=1"
+
+
+@pytest.fixture
+def staff(client):
+    client.force_login(make_user("mia", role="marketing"))
+    return client
+
+
+@pytest.fixture
+def registrant():
+    return make_registrant()
+
+
+@pytest.mark.parametrize("slash", ["", "/"])
+def test_upload_photo_answers_json_with_the_new_photo(
+    staff, registrant, upload_dir, slash
+):
+    response = staff.post(
+        f"/upload-photo/{registrant.pk}{slash}",
+        {"photo": make_upload("me.png")},
+        **JSON,
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    data = response.json()
+    registrant.refresh_from_db()
+    assert data["success"] is True
+    assert data["message"] == "Photo saved."
+    assert data["registrant"]["photo_url"] == registrant.photo.url
+    assert registrant.photo.url.startswith("/static/uploads/photos/me")
+    assert (upload_dir / registrant.photo.name).read_bytes() == make_image_bytes()
+
+
+def test_a_form_upload_redirects_back_to_the_same_search_and_card(staff, registrant):
+    response = staff.post(
+        f"/upload-photo/{registrant.pk}",
+        {"photo": make_upload(), "next": BACK},
+        **BROWSER,
+    )
+
+    assert response.status_code == HTTPStatus.SEE_OTHER
+    assert response["Location"] == f"{BACK}#registrant-{registrant.pk}"
+    page = staff.get(BACK).content.decode()
+    card = page[page.index(f'id="registrant-{registrant.pk}"') :]
+    assert '<p class="message message--success">Photo saved.</p>' in card
+
+
+def test_a_refused_form_upload_shows_the_page_again_with_the_error_on_the_card(
+    staff, registrant, upload_dir
+):
+    bad = SimpleUploadedFile("cv.png", b"%PDF-1.7", "image/png")
+
+    response = staff.post(
+        f"/upload-photo/{registrant.pk}", {"photo": bad, "next": BACK}, **BROWSER
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    page = response.content.decode()
+    card = page[page.index(f'id="registrant-{registrant.pk}"') :]
+    assert "Upload a valid image." in card
+    assert 'value="ada"' in page  # the search is still there
+    assert not any(upload_dir.rglob("*.*"))
+
+
+def test_a_refused_json_upload_says_why(staff, registrant):
+    response = staff.post(f"/upload-photo/{registrant.pk}", {}, **JSON)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == {"success": False, "error": "This field is required."}
+
+
+@pytest.mark.parametrize("slash", ["", "/"])
+def test_update_notes_saves_them(staff, registrant, slash):
+    response = staff.post(
+        f"/update-notes/{registrant.pk}{slash}", {"notes": "Call back Tuesday."}, **JSON
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["registrant"]["notes"] == "Call back Tuesday."
+    registrant.refresh_from_db()
+    assert registrant.notes == "Call back Tuesday."
+
+
+def test_notes_that_are_too_long_are_refused_and_kept_in_the_form(staff, registrant):
+    text = "x" * 5001
+
+    response = staff.post(
+        f"/update-notes/{registrant.pk}", {"notes": text, "next": BACK}, **BROWSER
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    page = response.content.decode()
+    assert "at most 5000 characters (it has 5001)" in page
+    assert f">{text}</textarea>" in page
+    registrant.refresh_from_db()
+    assert registrant.notes == ""
+
+
+@pytest.mark.parametrize("method", ["delete", "post"])
+@pytest.mark.parametrize("slash", ["", "/"])
+def test_delete_photo_removes_it_after_commit(
+    staff, upload_dir, django_capture_on_commit_callbacks, method, slash
+):
+    registrant = make_registrant(photo=make_upload())
+    stored = upload_dir / registrant.photo.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = getattr(staff, method)(
+            f"/delete-photo/{registrant.pk}{slash}", **JSON
+        )
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["registrant"]["photo_url"] is None
+    registrant.refresh_from_db()
+    assert not registrant.photo
+    assert not stored.exists()
+
+
+def test_replacing_a_photo_deletes_the_old_file_after_commit(
+    staff, upload_dir, django_capture_on_commit_callbacks
+):
+    registrant = make_registrant(photo=make_upload("old.png"))
+    old = upload_dir / registrant.photo.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(
+            f"/upload-photo/{registrant.pk}", {"photo": make_upload("new.png")}, **JSON
+        )
+
+    registrant.refresh_from_db()
+    assert registrant.photo.name.startswith("photos/new")
+    assert not old.exists()
+    assert (upload_dir / registrant.photo.name).exists()
+
+
+def test_deleting_a_photo_that_is_not_there_is_a_400(staff, registrant):
+    response = staff.delete(f"/delete-photo/{registrant.pk}", **JSON)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["error"] == "There is no photo to delete."
+
+
+@pytest.mark.parametrize("action", ["upload-photo", "update-notes", "delete-photo"])
+def test_an_unknown_registrant_is_a_json_404(staff, action):
+    response = staff.post(f"/{action}/00000000-0000-4000-8000-000000000000", **JSON)
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json() == {"success": False, "error": "No such registrant."}
+
+
+@pytest.mark.parametrize("action", ["upload-photo", "update-notes", "delete-photo"])
+def test_reading_a_write_endpoint_is_405(staff, registrant, action):
+    assert staff.get(f"/{action}/{registrant.pk}").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("method", "action"),
+    [
+        ("post", "upload-photo"),
+        ("post", "update-notes"),
+        ("post", "delete-photo"),
+        ("delete", "delete-photo"),
+    ],
+)
+def test_writes_without_a_csrf_token_are_refused(registrant, method, action):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user("mia", role="marketing"))
+    registrant.photo = make_upload()
+    registrant.save()
+
+    response = getattr(client, method)(f"/{action}/{registrant.pk}", {"notes": "x"})
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    registrant.refresh_from_db()
+    assert registrant.photo and registrant.notes == ""
+
+
+def test_writes_with_the_csrf_header_are_accepted(registrant):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user("mia", role="marketing"))
+    client.get("/webinar-registrants/")
+    token = client.cookies["csrftoken"].value
+
+    response = client.post(
+        f"/update-notes/{registrant.pk}",
+        {"notes": "ok"},
+        HTTP_X_CSRFTOKEN=token,
+        **JSON,
+    )
+
+    assert response.status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/x", "/admin/", "javascript:alert(1)"],
+)
+def test_next_never_leads_off_the_staff_page(staff, registrant, target):
+    response = staff.post(
+        f"/update-notes/{registrant.pk}", {"notes": "x", "next": target}, **BROWSER
+    )
+
+    assert response["Location"] == f"/webinar-registrants/#registrant-{registrant.pk}"
+
+
+def test_anonymous_form_posts_are_sent_to_log_in(client, registrant):
+    response = client.post(f"/update-notes/{registrant.pk}", {"notes": "x"}, **BROWSER)
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"].startswith("/accounts/login/?next=/update-notes/")

@@ -20,7 +20,7 @@ environ.Env.read_env(BASE_DIR / ".env")
 
 def project_path(value: str) -> str:
     """Resolve a configured path against the project, never the working directory."""
-    return os.path.normpath(BASE_DIR / value)
+    return os.path.normpath(BASE_DIR / os.path.expanduser(value))
 
 
 # On by default so that a fresh checkout runs with no configuration;

@@ -68,14 +68,18 @@ def encode_multipart(fields: dict, files: dict) -> tuple[bytes, str]:
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-def raw_get(base_url: str, path: str) -> tuple[int, bytes]:
-    """GET a path exactly as written: no normalisation, no quoting."""
+def raw_request(
+    base_url: str, path: str, headers: dict | None = None, method: str = "GET"
+) -> tuple[int, dict, bytes]:
+    """Send a request for path exactly as written: no normalisation, no quoting."""
     netloc = urllib.parse.urlsplit(base_url).netloc
     connection = http.client.HTTPConnection(netloc, timeout=30)
     try:
-        connection.putrequest("GET", path, skip_accept_encoding=True)
+        connection.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in (headers or {}).items():
+            connection.putheader(name, value)
         connection.endheaders()
         response = connection.getresponse()
-        return response.status, response.read()
+        return response.status, dict(response.getheaders()), response.read()
     finally:
         connection.close()

@@ -117,19 +117,27 @@ Registrant.objects.create(
 """
 
 
-def prepare_deployment(root: Path) -> tuple[Path, Path, dict[str, str]]:
+def prepare_deployment(
+    root: Path, layout: str = "absolute"
+) -> tuple[Path, Path, dict[str, str]]:
     """
-    Copy the project to root/app with its database and UPLOAD_DIR in
-    root/volume, migrated, with a superuser "staff", a marketing user "mia"
-    (both with PASSWORD) and a public registrant, Ada Lovelace.
+    Copy the project to root/app, migrated, with its database in root/volume,
+    a superuser "staff", a marketing user "mia" (both with PASSWORD) and a
+    public registrant, Ada Lovelace. UPLOAD_DIR is root/volume/uploads for
+    the "absolute" layout, var/uploads for "relative" and unset for "default".
     """
     project = copy_project(root / "app")
     volume = root / "volume"
     volume.mkdir()
+    upload_dir, variables = {
+        "absolute": (volume / "uploads", {"UPLOAD_DIR": str(volume / "uploads")}),
+        "relative": (project / "var" / "uploads", {"UPLOAD_DIR": "var/uploads"}),
+        "default": (project / "static" / "uploads", {}),
+    }[layout]
     env = clean_env(
-        UPLOAD_DIR=str(volume / "uploads"),
         DATABASE_URL=f"sqlite:///{volume / 'db.sqlite3'}",
         STATIC_ROOT=str(root / "staticfiles"),
+        **variables,
     )
     for command in (
         ["migrate", "--no-input"],
@@ -138,7 +146,7 @@ def prepare_deployment(root: Path) -> tuple[Path, Path, dict[str, str]]:
         result = manage(project, *command, env=env)
         if result.returncode != 0:
             raise RuntimeError(f"manage.py {command[0]} failed:\n{result.stderr}")
-    return project, volume / "uploads", env
+    return project, upload_dir, env
 
 
 def runserver_command(project: Path, port: int) -> list[str]:

@@ -6,7 +6,7 @@ import os
 import subprocess
 
 import pytest
-from django.core.checks import run_checks
+from django.core.checks import Tags, run_checks
 
 from tests.processes import clean_env, copy_project, manage
 
@@ -42,8 +42,12 @@ def unwritable_dir(tmp_path):
         subprocess.run(["umount", str(path)], check=True)
 
 
-def test_the_default_layout_passes_every_check():
+def test_the_default_layout_passes_every_check(settings):
     assert errors() == {}
+    # The real default, static/uploads inside STATICFILES_DIRS; only the
+    # checks that do not write, so the checkout stays untouched.
+    settings.MEDIA_ROOT = str(settings.BASE_DIR / "static" / "uploads")
+    assert errors(tags=[Tags.staticfiles, Tags.database]) == {}
 
 
 def test_a_missing_upload_dir_is_created_with_its_parents(settings, tmp_path):
@@ -90,7 +94,9 @@ def test_an_unwritable_upload_dir_is_an_error_naming_the_reason(
 def test_upload_dir_containing_the_project_is_an_error(settings):
     settings.MEDIA_ROOT = str(settings.BASE_DIR)
 
-    assert "contains the project's code" in errors()["webinars.E004"].msg
+    found = errors(tags=[Tags.staticfiles])
+
+    assert "contains the project's code" in found["webinars.E004"].msg
 
 
 @pytest.mark.parametrize(
@@ -123,7 +129,44 @@ def test_uploads_below_static_need_the_finder_that_skips_them(settings):
         "django.contrib.staticfiles.finders.AppDirectoriesFinder",
     ]
 
-    assert "would collect and serve uploads" in errors()["webinars.E007"].msg
+    found = errors(tags=[Tags.staticfiles])
+
+    assert "would collect and serve uploads" in found["webinars.E007"].msg
+
+
+def test_an_unwritable_photos_directory_is_an_error_too(settings, upload_dir):
+    photos = upload_dir / "photos"
+    photos.mkdir()
+    settings.MEDIA_ROOT = str(upload_dir)
+    if os.geteuid() != 0:
+        photos.chmod(0o500)
+    elif subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(photos)]
+    ).returncode:
+        pytest.skip("root cannot mount a read-only tmpfs here")
+    try:
+        error = errors()["webinars.E003"]
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["umount", str(photos)], check=True)
+        else:
+            photos.chmod(0o700)
+
+    assert f"UPLOAD_DIR subdirectory {photos} is not writable: " in error.msg
+
+
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
+def test_a_sqlite_database_inside_upload_dir_is_an_error(settings, upload_dir):
+    settings.DATABASES = settings.DATABASES | {
+        "volume": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(upload_dir / "db.sqlite3"),
+        }
+    }
+
+    found = errors(tags=[Tags.database])
+
+    assert "'volume' SQLite database" in found["webinars.E010"].msg
 
 
 def test_media_url_must_differ_from_static_url(settings):
@@ -137,6 +180,7 @@ def test_media_url_must_differ_from_static_url(settings):
     [
         ["django.contrib.staticfiles"],
         ["django.contrib.staticfiles", "whitenoise.runserver_nostatic"],
+        ["django.contrib.staticfiles.apps.StaticFilesConfig"],
     ],
 )
 def test_runserver_must_leave_static_to_whitenoise(settings, apps):
@@ -145,6 +189,7 @@ def test_runserver_must_leave_static_to_whitenoise(settings, apps):
         for app in settings.INSTALLED_APPS
         if app not in ("django.contrib.staticfiles", "whitenoise.runserver_nostatic")
     ]
+    # Written as an AppConfig path, staticfiles is still recognised.
     settings.INSTALLED_APPS = others[:-1] + apps + others[-1:]
 
     assert "runserver_nostatic" in errors()["webinars.E009"].hint

@@ -100,10 +100,10 @@ def test_only_get_and_head_are_allowed(client, photo, method):
     assert photo.exists()
 
 
-def test_a_file_that_is_not_an_image_is_sent_as_an_attachment(client, upload_dir):
-    (upload_dir / "page.html").write_text("<script>alert(1)</script>")
+def test_a_file_that_is_not_an_image_is_sent_as_an_attachment(client, photo):
+    (photo.parent / "page.html").write_text("<script>alert(1)</script>")
 
-    response = client.get("/static/uploads/page.html")
+    response = client.get("/static/uploads/photos/page.html")
 
     assert response.status_code == HTTPStatus.OK
     assert response["Content-Type"].startswith("text/html")
@@ -173,8 +173,19 @@ def test_a_symlink_leading_outside_upload_dir_is_404(client, upload_dir, tmp_pat
     (upload_dir / "photos" / "link.png").symlink_to(outside)
     (upload_dir / "escape").symlink_to(tmp_path, target_is_directory=True)
 
-    assert client.get("/static/uploads/photos/link.png").status_code == 404
-    assert client.get("/static/uploads/escape/secret.txt").status_code == 404
+    assert (
+        client.get("/static/uploads/photos/link.png").status_code
+        == HTTPStatus.NOT_FOUND
+    )
+    assert (
+        client.get("/static/uploads/escape/secret.txt").status_code
+        == HTTPStatus.NOT_FOUND
+    )
+    (upload_dir / "photos" / "escape").symlink_to(tmp_path, target_is_directory=True)
+    assert (
+        client.get("/static/uploads/photos/escape/secret.txt").status_code
+        == HTTPStatus.NOT_FOUND
+    )
 
 
 def test_a_symlink_within_upload_dir_is_served(client, photo):
@@ -184,6 +195,34 @@ def test_a_symlink_within_upload_dir_is_served(client, photo):
 
     assert response.status_code == HTTPStatus.OK
     assert b"".join(response.streaming_content) == photo.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["db.sqlite3", "notes/private.txt", "photos.png"])
+def test_only_upload_directories_of_the_models_are_served(client, upload_dir, name):
+    # UPLOAD_DIR=/data next to DATABASE_URL=sqlite:////data/db.sqlite3 must
+    # not publish the database.
+    (upload_dir / name).parent.mkdir(exist_ok=True)
+    (upload_dir / name).write_bytes(SECRET)
+
+    response = client.get(f"/static/uploads/{name}")
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+
+
+def test_a_fifo_is_404_without_blocking(client, photo):
+    os.mkfifo(photo.parent / "pipe.png")
+
+    assert (
+        client.get("/static/uploads/photos/pipe.png").status_code
+        == HTTPStatus.NOT_FOUND
+    )
+
+
+def test_requests_anyone_can_make_leave_no_warning_in_the_log(client, photo, caplog):
+    for path in ("photos/missing.png", "photos/" + "x" * 300, "photos/portrait.png/x"):
+        assert client.get(f"/static/uploads/{path}").status_code == HTTPStatus.NOT_FOUND
+
+    assert "cannot be opened" not in caplog.text
 
 
 def test_a_file_the_server_cannot_read_is_404_and_logged(client, photo, caplog):

@@ -6,6 +6,7 @@ at /static/uploads/photos/<name> by runserver (DEBUG on) and by gunicorn
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from http import HTTPStatus
 
 import pytest
 
-from tests.browserless import AdminSession, raw_get
+from tests.browserless import AdminSession, raw_request
 from tests.factories import make_image_bytes
 from tests.processes import (
     PASSWORD,
@@ -27,10 +28,10 @@ from tests.processes import (
 pytestmark = pytest.mark.servers
 
 
-@pytest.fixture
-def deployment(tmp_path):
-    """A copy of the project with its database and UPLOAD_DIR outside of it."""
-    return prepare_deployment(tmp_path)
+@pytest.fixture(params=["default", "relative", "absolute"])
+def deployment(request, tmp_path):
+    """A copy of the project with UPLOAD_DIR unset, relative or absolute."""
+    return prepare_deployment(tmp_path, request.param)
 
 
 def upload_photo_through_the_admin(
@@ -68,7 +69,13 @@ def assert_serves_photo_and_admin_css(base_url, upload_dir):
     with session.get(photo_url) as response:
         assert response.status == HTTPStatus.OK
         assert response.headers["Content-Type"] == "image/jpeg"
+        # Served by webinars.media, not as a static file:
+        assert (
+            response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+        )
         assert response.read() == photo
+        etag = response.headers["ETag"]
+    assert_conditional_and_head(base_url, photo_url, etag, len(photo))
     page = session.text("/admin/")
     css_url = re.search(r'href="(/static/admin/css/base[.\w]*\.css)"', page).group(1)
     with session.get(css_url) as response:
@@ -77,14 +84,24 @@ def assert_serves_photo_and_admin_css(base_url, upload_dir):
     return css_url
 
 
-def assert_no_traversal(base_url):
+def assert_conditional_and_head(base_url, photo_url, etag, size):
+    status, _, _ = raw_request(base_url, photo_url, {"If-None-Match": etag})
+    assert status == HTTPStatus.NOT_MODIFIED
+    status, headers, body = raw_request(base_url, photo_url, method="HEAD")
+    assert (status, body) == (HTTPStatus.OK, b"")
+    assert headers["Content-Length"] == str(size)
+
+
+def assert_no_traversal(base_url, project, upload_dir):
+    """Every spelling of the way from UPLOAD_DIR/photos to manage.py is refused."""
+    up = os.path.relpath(project / "manage.py", upload_dir / "photos").split("/")
     for path in (
-        "/static/uploads/../../app/manage.py",
-        "/static/uploads/%2e%2e/%2e%2e/app/manage.py",
-        "/static/uploads/..%2f..%2fapp%2fmanage.py",
-        "/static/uploads/photos/..%5c..%5cmanage.py",
+        "photos/" + "/".join(up),
+        "photos/" + "/".join("%2e%2e" if part == ".." else part for part in up),
+        "photos%2f" + "%2f".join(up),
+        "photos/" + "/".join(".%2E" if part == ".." else part for part in up),
     ):
-        status, body = raw_get(base_url, path)
+        status, _, body = raw_request(base_url, f"/static/uploads/{path}")
         assert status in (HTTPStatus.NOT_FOUND, HTTPStatus.BAD_REQUEST), path
         assert b"execute_from_command_line" not in body
 
@@ -101,7 +118,7 @@ def test_runserver_with_debug_on_serves_uploads_and_static(deployment, tmp_path)
         log=tmp_path / "log",
     ) as base_url:
         css_url = assert_serves_photo_and_admin_css(base_url, upload_dir)
-        assert_no_traversal(base_url)
+        assert_no_traversal(base_url, project, upload_dir)
 
     assert css_url == "/static/admin/css/base.css"
 
@@ -133,14 +150,19 @@ def test_gunicorn_with_debug_off_serves_uploads_and_hashed_static(deployment, tm
         command, port=port, env=env, cwd=tmp_path, log=tmp_path / "log"
     ) as base_url:
         css_url = assert_serves_photo_and_admin_css(base_url, upload_dir)
-        assert_no_traversal(base_url)
+        assert_no_traversal(base_url, project, upload_dir)
 
     assert re.fullmatch(r"/static/admin/css/base\.[0-9a-f]{12}\.css", css_url)
+    # Collecting again, with the photo now stored, copies no upload.
+    assert list(upload_dir.glob("photos/*"))
+    again = manage(project, "collectstatic", "--no-input", env=env)
+    assert again.returncode == 0, again.stderr
+    assert not list((tmp_path / "staticfiles").rglob("*.jpg"))
     assert not (tmp_path / "staticfiles" / "uploads").exists()
 
 
-def test_gunicorn_refuses_to_start_when_upload_dir_is_unusable(deployment, tmp_path):
-    project, _, env = deployment
+def test_gunicorn_refuses_to_start_when_upload_dir_is_unusable(tmp_path):
+    project, _, env = prepare_deployment(tmp_path)
     (tmp_path / "taken").write_text("a file, not a directory")
     env |= {
         "DEBUG": "false",

@@ -80,6 +80,12 @@ def test_absolute_upload_dir_is_used_as_is(project, elsewhere, value):
     assert media_root(project, elsewhere, UPLOAD_DIR=value) == "/data/uploads"
 
 
+def test_a_tilde_means_the_home_directory(project, elsewhere):
+    assert media_root(project, elsewhere, UPLOAD_DIR="~/uploads", HOME="/home/app") == (
+        "/home/app/uploads"
+    )
+
+
 def test_the_working_directory_never_matters(project, tmp_path):
     roots = {
         media_root(project, cwd, UPLOAD_DIR="uploads")

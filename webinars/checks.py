@@ -13,9 +13,12 @@ import os
 import tempfile
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.core.files.storage import FileSystemStorage, storages
+
+from webinars import media
 
 HINT_WRITABLE = (
     "Set UPLOAD_DIR to a directory this process can write (in a container, "
@@ -28,12 +31,12 @@ def _contains(outer: str | os.PathLike, inner: str | os.PathLike) -> bool:
     return os.path.commonpath([outer, inner]) == outer
 
 
-def _upload_dir_error(id: str, problem: str) -> Error:
+def _upload_dir_error(check_id: str, problem: str) -> Error:
     return Error(
         f"UPLOAD_DIR {problem} (UPLOAD_DIR={settings.UPLOAD_DIR!r} resolves "
         f"to {settings.MEDIA_ROOT}).",
         hint=HINT_WRITABLE.format(uid=os.getuid()),
-        id=id,
+        id=check_id,
     )
 
 
@@ -51,11 +54,17 @@ def check_upload_dir_writable(app_configs=None, **kwargs):
         return [
             _upload_dir_error("webinars.E002", f"cannot be created: {exc.strerror}")
         ]
-    try:
-        with tempfile.NamedTemporaryFile(dir=root, prefix=".write-check-"):
-            pass
-    except OSError as exc:
-        return [_upload_dir_error("webinars.E003", f"is not writable: {exc.strerror}")]
+    # The upload directories that exist already (a copied volume may have
+    # them owned by someone else) must take a file as well as the root.
+    existing = [root / name for name in media.served_directories()]
+    for directory in [root, *(d for d in existing if d.is_dir())]:
+        try:
+            with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-check-"):
+                pass
+        except OSError as exc:
+            where = "" if directory == root else f"subdirectory {directory} "
+            problem = f"{where}is not writable: {exc.strerror}"
+            return [_upload_dir_error("webinars.E003", problem)]
     return []
 
 
@@ -129,12 +138,16 @@ def check_upload_url(app_configs=None, **kwargs):
                 id="webinars.E008",
             )
         ]
-    if not settings.MEDIA_URL.startswith(settings.STATIC_URL):
+    nostatic, staticfiles = (
+        "whitenoise.runserver_nostatic",
+        "django.contrib.staticfiles",
+    )
+    if not settings.MEDIA_URL.startswith(settings.STATIC_URL) or not apps.is_installed(
+        staticfiles
+    ):
         return []
-    apps = settings.INSTALLED_APPS
-    nostatic = "whitenoise.runserver_nostatic"
-    staticfiles = "django.contrib.staticfiles"
-    if nostatic in apps and apps.index(nostatic) < apps.index(staticfiles):
+    order = [config.name for config in apps.get_app_configs()]
+    if nostatic in order and order.index(nostatic) < order.index(staticfiles):
         return []
     return [
         Error(
@@ -144,6 +157,26 @@ def check_upload_url(app_configs=None, **kwargs):
             id="webinars.E009",
         )
     ]
+
+
+@register(Tags.database)
+def check_database_outside_upload_dir(app_configs=None, **kwargs):
+    """A SQLite file inside UPLOAD_DIR would sit among public files."""
+    errors = []
+    for alias, database in settings.DATABASES.items():
+        name = str(database.get("NAME") or "")
+        is_file = "sqlite" in database["ENGINE"] and name.startswith("/")
+        if is_file and _contains(settings.MEDIA_ROOT, name):
+            errors.append(
+                Error(
+                    f"The {alias!r} SQLite database ({name}) is inside UPLOAD_DIR "
+                    f"({settings.MEDIA_ROOT}).",
+                    hint="Keep uploads in a directory of their own on the volume, "
+                    "such as UPLOAD_DIR=/data/uploads next to /data/db.sqlite3.",
+                    id="webinars.E010",
+                )
+            )
+    return errors
 
 
 def _staticfiles_dirs() -> list[str]:

@@ -9,6 +9,7 @@ alike, with the validators and headers a production file server sends.
 
 from __future__ import annotations
 
+import errno
 import logging
 import mimetypes
 import os
@@ -47,8 +48,10 @@ class StoredFile:
     modified: int | None  # whole seconds, as HTTP dates have
 
     @property
-    def etag(self) -> str:
-        return quote_etag(f"{self.modified or 0:x}-{self.size:x}")
+    def etag(self) -> str | None:
+        if self.modified is None:
+            return None  # size alone would give two files one validator
+        return quote_etag(f"{self.modified:x}-{self.size:x}")
 
 
 def is_inside_upload_dir(path: str | os.PathLike) -> bool:
@@ -83,39 +86,64 @@ def serve(request: HttpRequest, path: str) -> HttpResponse:
 
 def storage_name(path: str) -> str:
     """Return the storage name for a URL path, or raise Http404 if it may escape."""
-    segments = path.split("/")
+    directory, _, rest = path.partition("/")
     if (
-        "\x00" in path
+        directory not in served_directories()
+        or "\x00" in path
         or "\\" in path
-        or any(
-            not part or part in (".", "..") or part.startswith(".") for part in segments
-        )
+        or any(not part or part.startswith(".") for part in path.split("/"))
+        or not rest
     ):
         raise Http404("No such upload.")
     return path
 
 
+def served_directories() -> frozenset[str]:
+    """The upload_to directories of the models: nothing else in UPLOAD_DIR is served."""
+    from webinars.models import Registrant
+
+    return frozenset({Registrant._meta.get_field("photo").upload_to})
+
+
 def open_stored_file(name: str) -> StoredFile:
     """Open a regular file in the upload storage, or raise Http404."""
+    if isinstance(default_storage, FileSystemStorage):
+        return _open_local_file(name)
     try:
         file = default_storage.open(name, "rb")
     except FileNotFoundError as exc:
         raise Http404("No such upload.") from exc
-    except (OSError, SuspiciousFileOperation) as exc:
-        logger.warning("Upload %r cannot be opened: %s", name, exc)
-        raise Http404("No such upload.") from exc
-    if isinstance(default_storage, FileSystemStorage):
-        return _local_stored_file(name, file)
     return StoredFile(name, file, file.size, _modified_time(name))
 
 
-def _local_stored_file(name: str, file: IO[bytes]) -> StoredFile:
-    # A symlink may point anywhere; only regular files inside UPLOAD_DIR are served.
-    info = os.fstat(file.fileno())
-    if not stat.S_ISREG(info.st_mode) or not is_inside_upload_dir(file.name):
+# Failures anyone can cause with a URL: answered 404 without a log line.
+QUIET_ERRNOS = frozenset(
+    {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG, errno.ELOOP}
+)
+
+
+def _open_local_file(name: str) -> StoredFile:
+    # Resolve symlinks first and serve only regular files inside UPLOAD_DIR;
+    # stat before opening, so a FIFO never blocks a worker, and make sure the
+    # file opened is the one checked.
+    try:
+        path = os.path.realpath(default_storage.path(name))
+    except SuspiciousFileOperation as exc:
+        raise Http404("No such upload.") from exc
+    try:
+        checked = os.stat(path)
+        if not is_inside_upload_dir(path) or not stat.S_ISREG(checked.st_mode):
+            raise Http404("No such upload.")
+        file = open(path, "rb")  # noqa: SIM115 (closed by the response)
+    except OSError as exc:
+        if exc.errno not in QUIET_ERRNOS:
+            logger.warning("Upload %r cannot be opened: %s", name, exc)
+        raise Http404("No such upload.") from exc
+    opened = os.fstat(file.fileno())
+    if (opened.st_dev, opened.st_ino) != (checked.st_dev, checked.st_ino):
         file.close()
         raise Http404("No such upload.")
-    return StoredFile(name, file, info.st_size, int(info.st_mtime))
+    return StoredFile(name, file, opened.st_size, int(opened.st_mtime))
 
 
 def _modified_time(name: str) -> int | None:
@@ -126,7 +154,8 @@ def _modified_time(name: str) -> int | None:
 
 
 def _with_headers(response: HttpResponse, stored: StoredFile) -> HttpResponse:
-    response["ETag"] = stored.etag
+    if stored.etag:
+        response["ETag"] = stored.etag
     if stored.modified is not None:
         response["Last-Modified"] = http_date(stored.modified)
     for header, value in UPLOAD_HEADERS.items():

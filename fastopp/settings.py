@@ -86,6 +86,16 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent writers (several gunicorn workers) wait for each other
+    # instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -128,9 +138,18 @@ MEDIA_URL = f"{STATIC_URL}uploads/"
 FILE_UPLOAD_PERMISSIONS = 0o644
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
 
+# Upload limits (webinars.uploads, webinars.images): a file over UPLOAD_MAX_MB
+# is refused while the request streams; an image over UPLOAD_MAX_PIXELS is
+# refused from its header, before its pixels are decoded.
+UPLOAD_MAX_MB = env.float("UPLOAD_MAX_MB", default=5)
+UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
+FILE_UPLOAD_HANDLERS = ["webinars.uploads.LimitedUploadHandler"]
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
+
 STORAGES = {
     "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # FileSystemStorage with atomic writes (webinars/storage.py).
+        "BACKEND": "webinars.storage.UploadStorage",
     },
     "staticfiles": {
         # Hashed, compressed names when DEBUG is off. While DEBUG is on,

@@ -10,6 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
+from webinars import services
+from webinars.images import prepare_photo
 from webinars.models import Registrant, Webinar
 
 
@@ -28,7 +30,8 @@ def make_webinar(**overrides) -> Webinar:
     return Webinar.objects.create(**(fields | overrides))
 
 
-def make_registrant(**overrides) -> Registrant:
+def make_registrant(*, photo=None, **overrides) -> Registrant:
+    """A registrant; photo (an upload) is stored as the app stores any photo."""
     fields = {
         "name": "Ada Lovelace",
         "email": "ada@example.com",
@@ -37,7 +40,10 @@ def make_registrant(**overrides) -> Registrant:
     fields |= overrides
     if "webinar" not in fields:
         fields["webinar"] = make_webinar()
-    return Registrant.objects.create(**fields)
+    registrant = Registrant.objects.create(**fields)
+    if photo is not None:
+        services.registrant_photo_set(registrant=registrant, photo=prepare_photo(photo))
+    return registrant
 
 
 def make_user(username: str = "staff", *, role: str | None = None, **overrides):
@@ -47,3 +53,18 @@ def make_user(username: str = "staff", *, role: str | None = None, **overrides):
     if role:
         user.groups.add(Group.objects.get(name=role))
     return user
+
+
+def files_in(directory) -> set[str]:
+    """Every file below directory, as storage names (hidden ones too)."""
+    return {
+        path.relative_to(directory).as_posix()
+        for path in directory.rglob("*")
+        if path.is_file()
+    }
+
+
+def decode(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image

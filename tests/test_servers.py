@@ -15,7 +15,7 @@ from http import HTTPStatus
 import pytest
 
 from tests.browserless import AdminSession, raw_request
-from tests.factories import make_image_bytes
+from tests.factories import decode, make_image_bytes
 from tests.processes import (
     PASSWORD,
     free_port,
@@ -37,6 +37,7 @@ def deployment(request, tmp_path):
 def upload_photo_through_the_admin(
     base_url: str, photo: bytes
 ) -> tuple[AdminSession, str]:
+    """Add a registrant with photo in the admin; return the thumbnail it lists."""
     session = AdminSession(base_url)
     session.log_in("staff", PASSWORD)
     form = session.text("/admin/webinars/registrant/add/")
@@ -53,19 +54,24 @@ def upload_photo_through_the_admin(
         registered_at_0="2026-11-27",
         registered_at_1="10:00:00",
     )
-    photo_url = re.search(r'<img src="(/static/uploads/photos/[^"]+)"', changelist)
-    assert photo_url, changelist
-    return session, photo_url.group(1)
+    thumbnail = re.search(
+        r'<img src="(/static/uploads/photos/thumbs/[^"]+)"', changelist
+    )
+    assert thumbnail, changelist
+    return session, thumbnail.group(1)
 
 
 def assert_serves_photo_and_admin_css(base_url, upload_dir):
     photo = make_image_bytes("JPEG", size=(120, 80))
 
-    session, photo_url = upload_photo_through_the_admin(base_url, photo)
+    session, thumbnail_url = upload_photo_through_the_admin(base_url, photo)
 
-    stored = upload_dir / photo_url.removeprefix("/static/uploads/")
-    assert stored.parent == upload_dir / "photos"
-    assert stored.read_bytes() == photo
+    [stored] = (upload_dir / "photos").glob("*.jpg")
+    assert decode(stored.read_bytes()).size == (120, 80)
+    photo_url = f"/static/uploads/photos/{stored.name}"
+    with session.get(thumbnail_url) as response:
+        assert response.headers["Content-Type"] == "image/webp"
+        assert decode(response.read()).size == (128, 128)
     with session.get(photo_url) as response:
         assert response.status == HTTPStatus.OK
         assert response.headers["Content-Type"] == "image/jpeg"
@@ -73,9 +79,9 @@ def assert_serves_photo_and_admin_css(base_url, upload_dir):
         assert (
             response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
         )
-        assert response.read() == photo
+        assert response.read() == stored.read_bytes()
         etag = response.headers["ETag"]
-    assert_conditional_and_head(base_url, photo_url, etag, len(photo))
+    assert_conditional_and_head(base_url, photo_url, etag, stored.stat().st_size)
     page = session.text("/admin/")
     css_url = re.search(r'href="(/static/admin/css/base[.\w]*\.css)"', page).group(1)
     with session.get(css_url) as response:

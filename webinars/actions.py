@@ -14,7 +14,7 @@ from django.http import HttpResponseRedirect, JsonResponse, QueryDict
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from webinars import services
+from webinars import media, services
 from webinars.access import (
     json_error,
     registrant_staff_required,
@@ -36,10 +36,21 @@ def upload_photo(request, registrant_id):
     registrant = visible_registrant(request, registrant_id)
     form = PhotoForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _refused(request, CardProblem(registrant.pk, form.errors["photo"][0]))
-    services.registrant_photo_set(
-        registrant=registrant, upload=form.cleaned_data["photo"], user=request.user
-    )
+        error = form.errors.as_data()["photo"][0]
+        status = (
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+            if error.code == "file_too_large"
+            else HTTPStatus.BAD_REQUEST
+        )
+        return _refused(request, CardProblem(registrant.pk, error.messages[0]), status)
+    try:
+        services.registrant_photo_set(
+            registrant=registrant, photo=form.cleaned_data["photo"], user=request.user
+        )
+    except media.StorageFault as fault:
+        return _refused(
+            request, CardProblem(registrant.pk, fault.message), fault.status
+        )
     return _done(request, registrant, "Photo saved.")
 
 
@@ -84,13 +95,11 @@ def _done(request, registrant, message: str):
     )
 
 
-def _refused(request, problem: CardProblem):
+def _refused(request, problem: CardProblem, status: int = HTTPStatus.BAD_REQUEST):
     if wants_json(request):
-        return json_error(problem.message, HTTPStatus.BAD_REQUEST)
+        return json_error(problem.message, status)
     params = QueryDict(urlsplit(_back_url(request)).query)
-    return render_registrants(
-        request, params, status=HTTPStatus.BAD_REQUEST, problem=problem
-    )
+    return render_registrants(request, params, status=status, problem=problem)
 
 
 def _back_url(request) -> str:

@@ -1,9 +1,16 @@
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from django import forms
 from django.contrib import admin
 from django.db.models import Count
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from webinars import roles
-from webinars.models import Registrant, Webinar
+from webinars import media, roles, services
+from webinars.forms import PhotoField
+from webinars.models import PhotoEvent, Registrant, Webinar
 
 
 @admin.register(Webinar)
@@ -19,9 +26,35 @@ class WebinarAdmin(admin.ModelAdmin):
     def registrant_count(self, webinar):
         return webinar.registrants__count
 
+    # Deleting webinars deletes their registrants, and so their photo files.
+    def delete_model(self, request, obj):
+        services.webinars_delete(
+            webinars=Webinar.objects.filter(pk=obj.pk), user=request.user
+        )
+
+    def delete_queryset(self, request, queryset):
+        services.webinars_delete(webinars=queryset, user=request.user)
+
+
+class RegistrantAdminForm(forms.ModelForm):
+    """The photo goes through webinars.images and services, not the model field."""
+
+    photo = PhotoField(required=False)
+
+    class Meta:
+        model = Registrant
+        # The model field is left out so that the form never writes the raw
+        # upload; save_model() hands the prepared photo to the services.
+        exclude = ["photo"]  # noqa: DJ006
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("photo", self.instance.photo)
+
 
 @admin.register(Registrant)
 class RegistrantAdmin(admin.ModelAdmin):
+    form = RegistrantAdminForm
     list_display = [
         "photo_thumbnail",
         "name",
@@ -38,10 +71,15 @@ class RegistrantAdmin(admin.ModelAdmin):
     list_select_related = ["webinar"]
     search_fields = ["name", "email", "company", "webinar__title"]
     date_hierarchy = "registered_at"
-    readonly_fields = ["photo_preview", "created_at", "updated_at"]
+    readonly_fields = [
+        "photo_preview",
+        "photo_original_name",
+        "created_at",
+        "updated_at",
+    ]
     fieldsets = [
         (None, {"fields": ["webinar", "name", "email", "company"]}),
-        ("Photo", {"fields": ["photo_preview", "photo"]}),
+        ("Photo", {"fields": ["photo_preview", "photo", "photo_original_name"]}),
         (
             "Follow-up",
             {"fields": ["status", "group", "sales_rep", "is_public", "notes"]},
@@ -91,20 +129,105 @@ class RegistrantAdmin(admin.ModelAdmin):
             kwargs["queryset"] = roles.sales_reps()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    # Photos and deletions go through services, so that files are written
+    # atomically, logged, and deleted only once the change commits.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        photo = form.cleaned_data.get("photo")
+        if photo is False and obj.photo:
+            services.registrant_photo_delete(registrant=obj, user=request.user)
+        elif photo and "photo" in form.changed_data:
+            services.registrant_photo_set(
+                registrant=obj, photo=photo, user=request.user
+            )
+
+    def delete_model(self, request, obj):
+        services.registrants_delete(
+            registrants=Registrant.objects.filter(pk=obj.pk), user=request.user
+        )
+
+    def delete_queryset(self, request, queryset):
+        services.registrants_delete(registrants=queryset, user=request.user)
+
+    def changeform_view(self, request, *args, **kwargs):
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except media.StorageFault as fault:
+            return TemplateResponse(
+                request,
+                "admin/webinars/storage_fault.html",
+                {**self.admin_site.each_context(request), "message": fault.message},
+                status=fault.status,
+            )
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        response = super().render_change_form(request, context, *args, **kwargs)
+        form = context["adminform"].form
+        if request.method == "POST" and form.errors:
+            # Refusals are client errors, not a 200 with a message.
+            codes = {error.code for error in form.errors.as_data().get("photo", [])}
+            response.status_code = (
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+                if "file_too_large" in codes
+                else HTTPStatus.BAD_REQUEST
+            )
+        return response
+
     @admin.display(description="photo")
     def photo_thumbnail(self, registrant):
-        return self._photo_img(registrant, "registrant-photo registrant-photo--thumb")
+        return self._photo_img(registrant.photo_small_url, registrant, "thumb")
 
     @admin.display(description="current photo")
     def photo_preview(self, registrant):
-        return self._photo_img(registrant, "registrant-photo registrant-photo--preview")
+        return self._photo_img(registrant.photo_medium_url, registrant, "preview")
 
-    def _photo_img(self, registrant, css_class):
-        if not registrant.photo:
+    def _photo_img(self, url, registrant, size):
+        if not url:
             return "—"
         return format_html(
-            '<img src="{}" alt="Photo of {}" class="{}" loading="lazy">',
-            registrant.photo.url,
+            '<img src="{}" alt="Photo of {}" class="registrant-photo '
+            'registrant-photo--{}" loading="lazy">',
+            url,
             registrant.name,
-            css_class,
+            size,
         )
+
+
+@admin.register(PhotoEvent)
+class PhotoEventAdmin(admin.ModelAdmin):
+    """The audit log: read-only, for superusers and marketing."""
+
+    list_display = [
+        "at",
+        "action",
+        "registrant_label",
+        "username",
+        "original_name",
+        "file_name",
+        "size",
+        "sha256",
+    ]
+    list_filter = ["action"]
+    search_fields = [
+        "registrant_label",
+        "username",
+        "original_name",
+        "file_name",
+        "sha256",
+    ]
+    date_hierarchy = "at"
+
+    def has_module_permission(self, request):
+        return roles.sees_every_registrant(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return roles.sees_every_registrant(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -29,6 +29,8 @@ def registrant_json(registrant: Registrant) -> dict:
         else None,
         "notes": registrant.notes,
         "photo_url": registrant.photo.url if registrant.photo else None,
+        "thumbnail_url": registrant.photo_small_url or None,
+        "photo_original_name": registrant.photo_original_name,
         "registered_at": registrant.registered_at.isoformat(),
     }
 
@@ -41,6 +43,7 @@ def attendee_json(registrant: Registrant) -> dict:
         "company": registrant.company,
         "webinar": registrant.webinar.title,
         "photo_url": registrant.photo.url if registrant.photo else None,
+        "thumbnail_url": registrant.photo_medium_url or None,
     }
 
 

@@ -1,10 +1,40 @@
 from __future__ import annotations
 
-from django import forms
+import logging
 
+from django import forms
+from django.core.exceptions import ValidationError
+
+from webinars.images import PhotoRejected, prepare_photo
 from webinars.models import Registrant, Webinar
 
+logger = logging.getLogger(__name__)
+
 PHOTO_TYPES = "image/jpeg,image/png,image/webp,image/gif"
+
+
+class PhotoField(forms.FileField):
+    """
+    A photo upload, validated and prepared by webinars.images.prepare_photo:
+    cleans to a PreparedPhoto (or False when cleared), never to the raw file.
+    """
+
+    widget = forms.ClearableFileInput(attrs={"accept": PHOTO_TYPES})
+
+    def to_python(self, data):
+        if data in self.empty_values:
+            return None
+        try:
+            return prepare_photo(data)
+        except PhotoRejected as rejected:
+            logger.warning(
+                "Photo refused (%s): %r, %s bytes: %s",
+                rejected.code,
+                getattr(data, "name", None),
+                getattr(data, "size", None),
+                rejected.message,
+            )
+            raise ValidationError(rejected.message, code=rejected.code) from rejected
 
 
 class RegistrantFilterForm(forms.Form):
@@ -38,9 +68,7 @@ class RegistrantFilterForm(forms.Form):
 
 
 class PhotoForm(forms.Form):
-    photo = forms.ImageField(
-        widget=forms.ClearableFileInput(attrs={"accept": PHOTO_TYPES})
-    )
+    photo = PhotoField()
 
 
 class NotesForm(forms.Form):

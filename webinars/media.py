@@ -1,10 +1,12 @@
 """
-The one place that knows how uploads are stored and served.
+The one place that knows how upload files are named, written, deleted and served.
 
-Uploads live in the default storage: FileSystemStorage at MEDIA_ROOT, which
-settings resolve from UPLOAD_DIR. Whatever UPLOAD_DIR is, they are served at
-MEDIA_URL (/static/uploads/) by serve() below, under runserver and gunicorn
-alike, with the validators and headers a production file server sends.
+Uploads live in the default storage: UploadStorage at MEDIA_ROOT, which
+settings resolve from UPLOAD_DIR. A photo is photos/<uuid>.<ext>, with square
+thumbnails in photos/thumbs/<uuid>-<size>.webp. Whatever UPLOAD_DIR is, they
+are served at MEDIA_URL (/static/uploads/) by serve() below, under runserver
+and gunicorn alike, with the validators and headers a production file server
+sends.
 """
 
 from __future__ import annotations
@@ -13,16 +15,22 @@ import errno
 import logging
 import mimetypes
 import os
+import re
 import stat
+import uuid
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
+
+from webinars.storage import UploadStorage
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +42,14 @@ UPLOAD_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; sandbox",
     "X-Content-Type-Options": "nosniff",
     "Cross-Origin-Resource-Policy": "same-site",
-    # Names are not yet content-addressed, so revalidate every time; the
-    # ETag makes that a cheap 304.
-    "Cache-Control": "no-cache",
 }
+# Generated names (a fresh UUID for every upload) never change content, so
+# browsers may keep them for a year; any other name is revalidated, cheaply,
+# with its ETag.
+GENERATED_NAME = re.compile(r"[^/]+/(?:thumbs/)?[0-9a-f]{32}(?:-[a-z]+)?\.[a-z]+")
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+THUMBNAIL_DIRECTORY = "thumbs"
 
 
 @dataclass(frozen=True)
@@ -160,13 +172,131 @@ def _with_headers(response: HttpResponse, stored: StoredFile) -> HttpResponse:
         response["Last-Modified"] = http_date(stored.modified)
     for header, value in UPLOAD_HEADERS.items():
         response[header] = value
+    immutable = GENERATED_NAME.fullmatch(stored.name)
+    response["Cache-Control"] = IMMUTABLE if immutable else REVALIDATE
     return response
 
 
-def delete_unreferenced(name: str) -> None:
-    """Delete a stored upload, unless a registrant still refers to it."""
+# Writing and deleting photos
+
+
+class StorageFault(Exception):
+    """The upload storage refused a write; the message is for the user."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+STORAGE_FAULTS = {
+    errno.ENOSPC: ("the upload volume is full", HTTPStatus.INSUFFICIENT_STORAGE),
+    errno.EDQUOT: ("the upload volume is full", HTTPStatus.INSUFFICIENT_STORAGE),
+    errno.EROFS: ("the upload volume is read-only", HTTPStatus.SERVICE_UNAVAILABLE),
+    errno.EACCES: (
+        "the server may not write to the upload directory",
+        HTTPStatus.SERVICE_UNAVAILABLE,
+    ),
+    errno.EPERM: (
+        "the server may not write to the upload directory",
+        HTTPStatus.SERVICE_UNAVAILABLE,
+    ),
+}
+
+
+def storage_fault(exc: OSError) -> StorageFault:
+    reason, status = STORAGE_FAULTS.get(
+        exc.errno, ("the upload storage failed", HTTPStatus.SERVICE_UNAVAILABLE)
+    )
+    return StorageFault(
+        f"The photo was not saved because {reason}. Any previous photo is "
+        "unchanged; please tell an administrator.",
+        status,
+    )
+
+
+def photo_directory() -> str:
     from webinars.models import Registrant
 
-    if not name or Registrant.objects.filter(photo=name).exists():
+    return Registrant._meta.get_field("photo").upload_to
+
+
+def thumbnail_name(photo_name: str, size: str) -> str:
+    directory, _, file_name = photo_name.rpartition("/")
+    stem = file_name.rsplit(".", 1)[0]
+    return f"{directory}/{THUMBNAIL_DIRECTORY}/{stem}-{size}.webp"
+
+
+def thumbnail_url(photo_name: str, size: str) -> str:
+    return default_storage.url(thumbnail_name(photo_name, size))
+
+
+def file_names(photo_name: str) -> list[str]:
+    """A stored photo and all its thumbnails."""
+    from webinars.images import THUMBNAIL_EDGES
+
+    return [photo_name, *(thumbnail_name(photo_name, size) for size in THUMBNAIL_EDGES)]
+
+
+def store_photo(photo) -> str:
+    """Write a PreparedPhoto and its thumbnails under a new name; return the name."""
+    name = f"{photo_directory()}/{uuid.uuid4().hex}.{photo.extension}"
+    _write_all({name: photo.content} | _thumbnail_files(name, photo.thumbnails))
+    return name
+
+
+def store_thumbnails(photo_name: str, thumbnails: dict[str, bytes]) -> None:
+    """Write, or rewrite in place, the thumbnails of a stored photo."""
+    _write_all(_thumbnail_files(photo_name, thumbnails), replace=True)
+
+
+def _thumbnail_files(photo_name: str, thumbnails: dict[str, bytes]) -> dict[str, bytes]:
+    return {thumbnail_name(photo_name, size): data for size, data in thumbnails.items()}
+
+
+def _write_all(files: dict[str, bytes], *, replace: bool = False) -> None:
+    # All or nothing: what was written before a failure is removed again.
+    written = []
+    try:
+        for name, content in files.items():
+            written.append(_write(name, content, replace=replace))
+    except OSError as exc:
+        logger.error(
+            "Upload files %s not stored in %s: %s",
+            list(files),
+            settings.MEDIA_ROOT,
+            exc,
+        )
+        if not replace:
+            for name in written:
+                _delete_quietly(name)
+        raise storage_fault(exc) from exc
+
+
+def _write(name: str, content: bytes, *, replace: bool) -> str:
+    if replace and isinstance(default_storage, UploadStorage):
+        return default_storage.replace(name, ContentFile(content))
+    if replace:
+        default_storage.delete(name)
+    saved = default_storage.save(name, ContentFile(content))
+    if saved != name:  # a UUID name was taken: something is badly wrong
+        _delete_quietly(saved)
+        raise FileExistsError(errno.EEXIST, "Upload name already taken", name)
+    return saved
+
+
+def delete_photo_files(photo_name: str) -> None:
+    """Delete a photo and its thumbnails, unless a registrant still refers to it."""
+    from webinars.models import Registrant
+
+    if not photo_name or Registrant.objects.filter(photo=photo_name).exists():
         return
-    default_storage.delete(name)
+    for name in file_names(photo_name):
+        _delete_quietly(name)
+
+
+def _delete_quietly(name: str) -> None:
+    try:
+        default_storage.delete(name)
+    except OSError as exc:
+        logger.warning("Upload %r could not be deleted: %s", name, exc)

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from webinars import roles
+from webinars import media, roles
 
 
 class Webinar(models.Model):
@@ -93,6 +93,12 @@ class Registrant(models.Model):
     )
     notes = models.TextField(blank=True)
     photo = models.ImageField(upload_to="photos", blank=True)
+    photo_original_name = models.CharField(
+        "photo's original file name",
+        max_length=120,
+        blank=True,
+        help_text="As the uploader named it; for display only.",
+    )
     registered_at = models.DateTimeField("registered at", default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -116,6 +122,54 @@ class Registrant(models.Model):
         return f"{self.name} <{self.email}>"
 
     @property
+    def photo_small_url(self) -> str:
+        """A 128 px square thumbnail, for lists."""
+        return media.thumbnail_url(self.photo.name, "small") if self.photo else ""
+
+    @property
+    def photo_medium_url(self) -> str:
+        """A 384 px square thumbnail, for the gallery."""
+        return media.thumbnail_url(self.photo.name, "medium") if self.photo else ""
+
+    @property
     def initials(self) -> str:
         """Up to two initials, shown where there is no photo."""
         return "".join(word[0] for word in self.name.split()[:2]).upper()
+
+
+class PhotoEvent(models.Model):
+    """One upload, replacement or removal of a registrant's photo: the audit log."""
+
+    class Action(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded"
+        REPLACED = "replaced", "Replaced"
+        REMOVED = "removed", "Removed"
+        DELETED_WITH_REGISTRANT = "deleted", "Deleted with the registrant"
+
+    action = models.CharField(max_length=20, choices=Action.choices)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Kept as text too, so the log survives the deletion of either.
+    registrant = models.ForeignKey(
+        Registrant,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="photo_events",
+    )
+    registrant_label = models.CharField("registrant", max_length=300)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    username = models.CharField("by", max_length=150, blank=True)
+    file_name = models.CharField("stored as", max_length=200)
+    original_name = models.CharField("uploaded as", max_length=120, blank=True)
+    size = models.PositiveBigIntegerField("size in bytes", null=True, blank=True)
+    sha256 = models.CharField("SHA-256 of the upload", max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return (
+            f"{self.get_action_display()}: {self.registrant_label} ({self.file_name})"
+        )

@@ -18,7 +18,7 @@
     if (registrant.photo_url) {
       avatar = document.createElement("img");
       avatar.className = "avatar";
-      avatar.src = registrant.photo_url;
+      avatar.src = registrant.thumbnail_url;
       avatar.alt = "Photo of " + registrant.name;
     } else {
       avatar = document.createElement("span");
@@ -28,6 +28,9 @@
         .map(function (word) { return word.charAt(0); }).join("").toUpperCase();
     }
     slot.replaceChildren(avatar);
+    const fileName = card.querySelector("[data-file-name]");
+    fileName.textContent = "Photo: " + registrant.photo_original_name;
+    fileName.hidden = !registrant.photo_original_name;
     const del = card.querySelector("[data-delete]");
     del.hidden = !registrant.photo_url;
     del.open = false;

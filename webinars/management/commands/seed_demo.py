@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageFont
 
 from webinars import roles, services
+from webinars.images import prepare_photo
 from webinars.models import Registrant, Webinar
 
 WEBINARS = [
@@ -118,7 +119,7 @@ class Command(BaseCommand):
             registrant.photo and registrant.photo.storage.exists(registrant.photo.name)
         ):
             services.registrant_photo_set(
-                registrant=registrant, upload=portrait(name), user=None
+                registrant=registrant, photo=prepare_photo(portrait(name))
             )
         return created
 

@@ -1,0 +1,279 @@
+"""
+Deciding what is a photo, and preparing what is stored.
+
+The only validation path for uploads: the admin, the staff page, the
+endpoints and the management commands all call prepare_photo(). The type is
+decided by decoding the content with Pillow, never by the name or the
+client's Content-Type, and what is stored is re-encoded from the decoded
+pixels, so no metadata and no foreign bytes survive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.conf import settings
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from webinars.uploads import RefusedUpload, max_upload_bytes, too_large_message
+
+# Pillow format → what users call it and the stored extension.
+ACCEPTED = {
+    "JPEG": ("JPEG", "jpg"),
+    "MPO": ("JPEG", "jpg"),  # phones' multi-picture JPEGs: the first picture
+    "PNG": ("PNG", "png"),
+    "WEBP": ("WebP", "webp"),
+    "GIF": ("GIF", "gif"),
+}
+# The decoders Pillow may try (MPO comes through the JPEG one).
+DECODERS = ["JPEG", "PNG", "WEBP", "GIF"]
+RULE = "Photos must be JPEG, PNG, WebP or GIF"
+
+# Stored originals are at most this many pixels on their longest edge:
+# enough for a full-screen view on a 2K display, a few hundred kilobytes.
+MAX_EDGE = 2048
+# Square thumbnails: small for lists (2× a 64 px avatar), medium for the
+# gallery (2× 192 px). Always WebP.
+THUMBNAIL_EDGES = {"small": 128, "medium": 384}
+
+# Byte strings that make a file something else too (a polyglot): a browser,
+# PHP or a PDF reader would find their own content in it. Long enough that
+# compressed pixels do not contain them by chance.
+FOREIGN_SIGNATURES = (
+    b"<script",
+    b"<html>",
+    b"<html ",
+    b"<!doctype html",
+    b"<body>",
+    b"<body ",
+    b"<svg ",
+    b"<svg>",
+    b"<iframe",
+    b"<object",
+    b"<embed ",
+    b"javascript:",
+    b"<?php",
+    b"%pdf-",
+)
+
+# What refused files are, for the message (Pillow is not asked).
+SNIFFED_FORMATS = (
+    (b"%PDF-", "PDF"),
+    (b"%!PS", "PostScript (EPS)"),
+    (b"\xc5\xd0\xd3\xc6", "PostScript (EPS)"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"BM", "BMP"),
+    (b"\x00\x00\x01\x00", "ICO"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"8BPS", "Photoshop (PSD)"),
+)
+HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif")
+
+
+class PhotoRejected(ValueError):
+    """An upload that is not a photo we store; the message is for the user."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class PreparedPhoto:
+    """A validated photo, re-encoded without metadata, with its thumbnails."""
+
+    format: str
+    content: bytes
+    thumbnails: dict[str, bytes]
+    width: int
+    height: int
+    original_name: str
+    original_size: int
+    sha256: str
+
+    @property
+    def extension(self) -> str:
+        return ACCEPTED[self.format][1]
+
+
+def prepare_photo(upload) -> PreparedPhoto:
+    """Validate an uploaded file and return what to store, or raise PhotoRejected."""
+    data = _read(upload)
+    image = _open(data)
+    _refuse_polyglot(data, image)
+    stored_format = "JPEG" if image.format == "MPO" else image.format
+    try:
+        content = _encode(_clean_pixels(image), stored_format)
+        return PreparedPhoto(
+            format=stored_format,
+            content=content,
+            thumbnails=make_thumbnails(Image.open(io.BytesIO(content))),
+            width=image.width,
+            height=image.height,
+            original_name=display_name(upload.name),
+            original_size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
+    finally:
+        image.close()
+
+
+def make_thumbnails(image: Image.Image) -> dict[str, bytes]:
+    """Square WebP thumbnails of a stored photo, by size name."""
+    image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+    thumbnails = {}
+    for size, edge in THUMBNAIL_EDGES.items():
+        buffer = io.BytesIO()
+        square = ImageOps.fit(image, (edge, edge), Image.Resampling.LANCZOS)
+        square.save(buffer, "WEBP", quality=80, method=4)
+        thumbnails[size] = buffer.getvalue()
+    return thumbnails
+
+
+def display_name(name: str | None) -> str:
+    """The client's file name, safe to keep for display: no path, no control marks."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = re.split(r"[/\\]", name)[-1]
+    # Drop control and format characters: NUL, newlines, bidi overrides.
+    name = "".join(c for c in name if unicodedata.category(c) not in {"Cc", "Cf"})
+    name = " ".join(name.split())
+    if len(name) > 100:
+        stem, dot, extension = name.rpartition(".")
+        keep = extension[:10] if dot and len(extension) <= 10 else ""
+        name = name[: 99 - len(keep) - 1] + "…" + (f".{keep}" if keep else "")
+    return name or "photo"
+
+
+def _read(upload) -> bytes:
+    if isinstance(upload, RefusedUpload):
+        raise PhotoRejected(upload.message, upload.code)
+    upload.seek(0)
+    data = upload.read(max_upload_bytes() + 1)
+    if len(data) > max_upload_bytes():
+        raise PhotoRejected(
+            too_large_message(upload.size or len(data)), "file_too_large"
+        )
+    if not data:
+        raise PhotoRejected("The file is empty; choose a photo.", "empty")
+    return data
+
+
+def _open(data: bytes) -> Image.Image:
+    try:
+        image = Image.open(io.BytesIO(data), formats=DECODERS)
+    except UnidentifiedImageError as exc:
+        raise PhotoRejected(f"{RULE}; this file is {_sniff(data)}.", "format") from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _too_many_pixels(_pixels_in_message(exc)) from exc
+    if image.width * image.height > settings.UPLOAD_MAX_PIXELS:
+        image.close()
+        raise _too_many_pixels(image.width * image.height)
+    if getattr(image, "is_animated", False) and image.format != "MPO":
+        image.close()
+        raise PhotoRejected(
+            "Animated images are not accepted; upload a still photo.", "animated"
+        )
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        image.close()
+        name = ACCEPTED[image.format][0]
+        raise PhotoRejected(
+            f"This {name} file is damaged or incomplete and cannot be read.", "corrupt"
+        ) from exc
+    return image
+
+
+def _refuse_polyglot(data: bytes, image: Image.Image) -> None:
+    lowered = data.lower()
+    if any(signature in lowered for signature in FOREIGN_SIGNATURES):
+        image.close()
+        raise PhotoRejected(
+            f"This {ACCEPTED[image.format][0]} file also contains a web page, "
+            "script or PDF, which is not allowed in a photo.",
+            "polyglot",
+        )
+
+
+def _too_many_pixels(pixels: int | None) -> PhotoRejected:
+    limit = settings.UPLOAD_MAX_PIXELS / 1_000_000
+    this = (
+        f"this one has {pixels / 1_000_000:.1f} million"
+        if pixels
+        else "this one has more"
+    )
+    return PhotoRejected(
+        f"Photos can have at most {limit:g} million pixels; {this}.", "too_many_pixels"
+    )
+
+
+def _pixels_in_message(exc: Exception) -> int | None:
+    match = re.search(r"\((\d+) pixels\)", str(exc))
+    return int(match.group(1)) if match else None
+
+
+def _sniff(data: bytes) -> str:
+    for signature, name in SNIFFED_FORMATS:
+        if data.startswith(signature):
+            return name
+    if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
+        kind = "AVIF" if data[8:12] == b"avif" else "HEIC"
+        return f"{kind}; export it as JPEG and try again"
+    head = data[:512].lstrip().lower()
+    if head.startswith((b"<svg", b"<?xml")) and b"<svg" in data[:4096].lower():
+        return "SVG"
+    if head.startswith(b"<"):
+        return "HTML or XML"
+    if _is_text(data[:512]):
+        return "text"
+    return "not an image we can read"
+
+
+def _is_text(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _clean_pixels(image: Image.Image) -> Image.Image:
+    """Upright pixels, at most MAX_EDGE, with nothing of the file's metadata."""
+    upright = ImageOps.exif_transpose(image)  # a copy, orientation applied
+    upright.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.LANCZOS)
+    # Keep only what rendering needs; EXIF (GPS), XMP and comments go.
+    kept = {
+        k: upright.info[k] for k in ("icc_profile", "transparency") if k in upright.info
+    }
+    upright.info = kept
+    return upright
+
+
+def _encode(image: Image.Image, target: str) -> bytes:
+    options = {"icc_profile": image.info.get("icc_profile")}
+    if target == "JPEG":
+        if image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        options |= {"quality": 85, "optimize": True, "progressive": True}
+    elif target == "WEBP":
+        if image.mode not in ("RGB", "RGBA"):
+            image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+        options |= {"quality": 85, "method": 4}
+    elif target == "PNG":
+        options |= {"optimize": True}
+    if "transparency" in image.info and target in ("PNG", "GIF"):
+        options["transparency"] = image.info["transparency"]
+    options = {key: value for key, value in options.items() if value is not None}
+    buffer = io.BytesIO()
+    image.save(buffer, target, **options)
+    return buffer.getvalue()
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info

@@ -1,0 +1,80 @@
+"""UploadStorage: the default storage, FileSystemStorage with atomic writes."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import tempfile
+
+from django.core.files.storage import FileSystemStorage
+from django.utils._os import safe_makedirs
+
+# Filesystems without hard links (some network mounts) publish by rename.
+NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK})
+
+
+class UploadStorage(FileSystemStorage):
+    """
+    FileSystemStorage whose writes are atomic.
+
+    Data goes to a hidden temporary name in the target directory, is flushed
+    to disk, and only then appears under its final name, so a crash or a full
+    disk never leaves a partial file there. Files get FILE_UPLOAD_PERMISSIONS
+    and directories FILE_UPLOAD_DIRECTORY_PERMISSIONS.
+    """
+
+    def _save(self, name, content):
+        return self._write_atomically(name, content, replace=False)
+
+    def replace(self, name: str, content) -> str:
+        """Write name, replacing what is there in one step."""
+        return self._write_atomically(name, content, replace=True)
+
+    def _write_atomically(self, name, content, *, replace: bool) -> str:
+        directory = os.path.dirname(self.path(name))
+        self._make_directory(directory)
+        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".partial-")
+        try:
+            with os.fdopen(descriptor, "wb") as output:
+                for chunk in content.chunks():
+                    output.write(chunk)
+                output.flush()
+                os.fsync(output.fileno())
+            os.chmod(temporary, self.file_permissions_mode or 0o644)
+            name = self._publish(temporary, name, replace=replace)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+        return str(name).replace("\\", "/")
+
+    def _publish(self, temporary: str, name: str, *, replace: bool) -> str:
+        while True:
+            final = self.path(name)
+            if replace:
+                os.replace(temporary, final)
+                return name
+            try:
+                os.link(temporary, final)  # fails, unlike rename, if final exists
+                return name
+            except FileExistsError:
+                name = self.get_available_name(name)
+            except OSError as exc:
+                if exc.errno not in NO_HARD_LINKS:
+                    raise
+                if os.path.exists(final):
+                    name = self.get_available_name(name)
+                    continue
+                os.rename(temporary, final)
+                return name
+
+    def _make_directory(self, directory: str) -> None:
+        try:
+            if self.directory_permissions_mode is not None:
+                safe_makedirs(directory, self.directory_permissions_mode, exist_ok=True)
+            else:
+                os.makedirs(directory, exist_ok=True)
+        except FileExistsError as exc:
+            raise FileExistsError(
+                errno.EEXIST, f"{directory} exists and is not a directory"
+            ) from exc

@@ -20,3 +20,12 @@ def static_root(settings, tmp_path):
     root.mkdir()
     settings.STATIC_ROOT = str(root)
     return root
+
+
+@pytest.fixture(autouse=True)
+def upload_temp_dir(settings, tmp_path):
+    """Where Django would spool large uploads; tests check it stays empty."""
+    root = tmp_path / "upload-tmp"
+    root.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(root)
+    return root

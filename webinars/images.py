@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import struct
 import unicodedata
 from dataclasses import dataclass
 
@@ -113,7 +114,7 @@ def prepare_photo(upload) -> PreparedPhoto:
         return PreparedPhoto(
             format=stored_format,
             content=content,
-            thumbnails=make_thumbnails(Image.open(io.BytesIO(content))),
+            thumbnails=thumbnails_of(content),
             width=image.width,
             height=image.height,
             original_name=display_name(upload.name),
@@ -122,6 +123,12 @@ def prepare_photo(upload) -> PreparedPhoto:
         )
     finally:
         image.close()
+
+
+def thumbnails_of(stored: bytes) -> dict[str, bytes]:
+    """Thumbnails of a photo as stored (already validated and re-encoded)."""
+    with Image.open(io.BytesIO(stored), formats=DECODERS) as image:
+        return make_thumbnails(image)
 
 
 def make_thumbnails(image: Image.Image) -> dict[str, bytes]:
@@ -171,6 +178,8 @@ def _open(data: bytes) -> Image.Image:
         raise PhotoRejected(f"{RULE}; this file is {_sniff(data)}.", "format") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _too_many_pixels(_pixels_in_message(exc)) from exc
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        raise _damaged(_signature_format(data)) from exc
     if image.width * image.height > settings.UPLOAD_MAX_PIXELS:
         image.close()
         raise _too_many_pixels(image.width * image.height)
@@ -181,13 +190,29 @@ def _open(data: bytes) -> Image.Image:
         )
     try:
         image.load()
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
         image.close()
-        name = ACCEPTED[image.format][0]
-        raise PhotoRejected(
-            f"This {name} file is damaged or incomplete and cannot be read.", "corrupt"
-        ) from exc
+        raise _damaged(ACCEPTED[image.format][0]) from exc
     return image
+
+
+def _damaged(format_name: str) -> PhotoRejected:
+    return PhotoRejected(
+        f"This {format_name} file is damaged or incomplete and cannot be read.", "corrupt"
+    )
+
+
+def _signature_format(data: bytes) -> str:
+    """The accepted format a file claims to be by its first bytes."""
+    if data.startswith(b"\xff\xd8"):
+        return "JPEG"
+    if data.startswith(b"\x89PNG"):
+        return "PNG"
+    if data.startswith(b"GIF8"):
+        return "GIF"
+    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return "WebP"
+    return "image"
 
 
 def _refuse_polyglot(data: bytes, image: Image.Image) -> None:

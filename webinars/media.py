@@ -19,6 +19,7 @@ import re
 import stat
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from http import HTTPStatus
 from typing import IO
 
@@ -300,3 +301,31 @@ def _delete_quietly(name: str) -> None:
         default_storage.delete(name)
     except OSError as exc:
         logger.warning("Upload %r could not be deleted: %s", name, exc)
+
+
+def read_file(name: str) -> bytes:
+    with default_storage.open(name, "rb") as file:
+        return file.read()
+
+
+def stored_files() -> list[str]:
+    """Every file in the upload directories, temporary ones included."""
+    names, pending = [], sorted(served_directories())
+    while pending:
+        directory = pending.pop()
+        try:
+            directories, files = default_storage.listdir(directory)
+        except FileNotFoundError:
+            continue
+        names += [f"{directory}/{name}" for name in files]
+        pending += [f"{directory}/{name}" for name in directories]
+    return sorted(names)
+
+
+def file_age_seconds(name: str) -> float:
+    modified = default_storage.get_modified_time(name)
+    return (datetime.now(tz=modified.tzinfo) - modified).total_seconds()
+
+
+def delete_file(name: str) -> None:
+    default_storage.delete(name)

@@ -1,0 +1,280 @@
+"""
+A photo's files live exactly as long as a row refers to them: replaced,
+cleared or deleted photos go once the change commits, never on rollback.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import transaction
+
+from tests.factories import (
+    files_in,
+    make_registrant,
+    make_upload,
+    make_user,
+    make_webinar,
+)
+from webinars import media, services
+from webinars.images import prepare_photo
+from webinars.models import PhotoEvent, Registrant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def root(client):
+    user = make_user("root", is_superuser=True)
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """Run what a block registers for after commit, as a real commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def files_of(*registrants) -> set[str]:
+    return {
+        name
+        for registrant in registrants
+        for name in media.file_names(registrant.photo.name)
+    }
+
+
+def change_form(registrant, **fields):
+    return {
+        "webinar": registrant.webinar_id,
+        "name": registrant.name,
+        "email": registrant.email,
+        "company": registrant.company,
+        "status": registrant.status,
+        "group": registrant.group,
+        "registered_at_0": "2026-11-27",
+        "registered_at_1": "10:00:00",
+        "notes": registrant.notes,
+    } | fields
+
+
+def test_replacing_in_the_admin_deletes_the_old_files(client, root, upload_dir, commit):
+    registrant = make_registrant(photo=make_upload("old.png"))
+    old = files_of(registrant)
+    url = f"/admin/webinars/registrant/{registrant.pk}/change/"
+
+    with commit():
+        response = client.post(
+            url, change_form(registrant, photo=make_upload("new.png"))
+        )
+
+    assert response.status_code == HTTPStatus.FOUND
+    registrant.refresh_from_db()
+    assert files_in(upload_dir) == files_of(registrant)
+    assert not old & files_in(upload_dir)
+
+
+def test_clearing_in_the_admin_deletes_the_files(client, root, upload_dir, commit):
+    registrant = make_registrant(photo=make_upload())
+    url = f"/admin/webinars/registrant/{registrant.pk}/change/"
+
+    with commit():
+        client.post(url, change_form(registrant, **{"photo-clear": "on"}))
+
+    registrant.refresh_from_db()
+    assert not registrant.photo
+    assert files_in(upload_dir) == set()
+
+
+def test_deleting_a_registrant_in_the_admin_deletes_its_files(
+    client, root, upload_dir, commit
+):
+    registrant = make_registrant(photo=make_upload())
+    kept = make_registrant(email="kept@example.com", photo=make_upload())
+
+    with commit():
+        client.post(
+            f"/admin/webinars/registrant/{registrant.pk}/delete/", {"post": "yes"}
+        )
+
+    assert not Registrant.objects.filter(pk=registrant.pk).exists()
+    assert files_in(upload_dir) == files_of(kept)
+
+
+def test_bulk_deleting_registrants_deletes_their_files(
+    client, root, upload_dir, commit
+):
+    doomed = [
+        make_registrant(email=f"{n}@example.com", photo=make_upload()) for n in range(3)
+    ]
+    kept = make_registrant(email="kept@example.com", photo=make_upload())
+
+    with commit():
+        response = client.post(
+            "/admin/webinars/registrant/",
+            {
+                "action": "delete_selected",
+                "_selected_action": [r.pk for r in doomed],
+                "post": "yes",
+            },
+        )
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert list(Registrant.objects.all()) == [kept]
+    assert files_in(upload_dir) == files_of(kept)
+
+
+def test_deleting_a_webinar_deletes_its_registrants_files(
+    client, root, upload_dir, commit
+):
+    webinar = make_webinar(title="Gone")
+    make_registrant(webinar=webinar, photo=make_upload())
+    kept = make_registrant(email="kept@example.com", photo=make_upload())
+
+    with commit():
+        client.post(f"/admin/webinars/webinar/{webinar.pk}/delete/", {"post": "yes"})
+
+    assert list(Registrant.objects.all()) == [kept]
+    assert files_in(upload_dir) == files_of(kept)
+
+
+def test_nothing_is_deleted_when_the_transaction_rolls_back(upload_dir, commit):
+    registrant = make_registrant(photo=make_upload())
+    before = files_of(registrant)
+
+    with commit(), pytest.raises(RuntimeError), transaction.atomic():
+        services.registrant_photo_delete(registrant=registrant)
+        services.registrants_delete(registrants=Registrant.objects.all())
+        raise RuntimeError("the request failed later on")
+
+    assert before <= files_in(upload_dir)
+    registrant.refresh_from_db()
+    assert registrant.photo.name in before
+
+
+def test_a_file_another_row_refers_to_is_never_deleted(upload_dir, commit):
+    first = make_registrant(photo=make_upload())
+    second = make_registrant(email="second@example.com")
+    Registrant.objects.filter(pk=second.pk).update(photo=first.photo.name)
+
+    with commit():
+        services.registrant_photo_delete(registrant=first)
+
+    assert files_of(first.__class__.objects.get(pk=second.pk)) <= files_in(upload_dir)
+
+
+def test_uploads_replacements_and_removals_are_audited(client, root, commit):
+    registrant = make_registrant()
+    photo = prepare_photo(make_upload("first.png"))
+
+    services.registrant_photo_set(registrant=registrant, photo=photo, user=root)
+    services.registrant_photo_set(
+        registrant=registrant, photo=prepare_photo(make_upload("second.png")), user=root
+    )
+    services.registrant_photo_delete(registrant=registrant, user=root)
+    make_registrant(email="x@example.com", photo=make_upload())
+    services.registrants_delete(registrants=Registrant.objects.all(), user=root)
+
+    events = list(PhotoEvent.objects.order_by("pk"))
+    assert [e.action for e in events] == [
+        "uploaded",
+        "replaced",
+        "removed",
+        "uploaded",
+        "deleted",
+    ]
+    first = events[0]
+    assert (first.username, first.original_name) == ("root", "first.png")
+    assert (first.size, first.sha256) == (photo.original_size, photo.sha256)
+    assert first.file_name.startswith("photos/")
+    assert events[-1].registrant_label == "Ada Lovelace <x@example.com>"
+
+
+def test_the_audit_log_is_read_only_in_the_admin(client, root):
+    make_registrant(photo=make_upload())
+    event = PhotoEvent.objects.get()
+
+    listing = client.get("/admin/webinars/photoevent/")
+    change = client.post(
+        f"/admin/webinars/photoevent/{event.pk}/change/", {"action": "x"}
+    )
+
+    assert listing.status_code == HTTPStatus.OK
+    assert "Uploaded" in listing.content.decode()
+    assert (
+        client.get("/admin/webinars/photoevent/add/").status_code
+        == HTTPStatus.FORBIDDEN
+    )
+    assert change.status_code == HTTPStatus.FORBIDDEN
+    assert client.post(
+        f"/admin/webinars/photoevent/{event.pk}/delete/"
+    ).status_code == (HTTPStatus.FORBIDDEN)
+    client.force_login(make_user("sam", role="sales"))
+    assert client.get("/admin/webinars/photoevent/").status_code == HTTPStatus.FORBIDDEN
+
+
+def test_rebuild_thumbnails_regenerates_them_all(upload_dir):
+    registrants = [
+        make_registrant(email=f"{n}@example.com", photo=make_upload()) for n in range(2)
+    ]
+    for registrant in registrants:
+        (upload_dir / media.thumbnail_name(registrant.photo.name, "small")).unlink()
+    output = StringIO()
+
+    call_command("rebuild_thumbnails", stdout=output)
+
+    assert files_in(upload_dir) == files_of(*registrants)
+    assert "Rebuilt the thumbnails of 2 photo(s)." in output.getvalue()
+    assert not [n for n in files_in(upload_dir) if "/." in n]  # no temporary files
+
+
+def test_rebuild_thumbnails_names_photos_whose_file_is_missing(upload_dir):
+    registrant = make_registrant(photo=make_upload())
+    (upload_dir / registrant.photo.name).unlink()
+
+    with pytest.raises(CommandError, match="1 photo.s. could not be read") as error:
+        call_command("rebuild_thumbnails", stdout=StringIO())
+
+    assert f"{registrant.photo.name}: the file is missing" in str(error.value)
+
+
+def cleanup(*args) -> str:
+    output = StringIO()
+    call_command("cleanup_uploads", *args, stdout=output)
+    return output.getvalue()
+
+
+def test_cleanup_uploads_lists_orphans_and_missing_files_and_deletes_nothing(
+    upload_dir,
+):
+    kept = make_registrant(photo=make_upload())
+    missing = make_registrant(email="m@example.com", photo=make_upload())
+    (upload_dir / missing.photo.name).unlink()
+    (upload_dir / "photos" / "left-behind.jpg").write_bytes(b"x")
+    (upload_dir / "photos" / ".partial-abc").write_bytes(b"x")
+    before = files_in(upload_dir)
+
+    output = cleanup()
+
+    assert "orphan   photos/left-behind.jpg" in output
+    assert "orphan   photos/.partial-abc" in output
+    assert f"missing  {missing.photo.name}" in output
+    assert "2 orphaned file(s), 1 missing file(s)." in output
+    assert files_in(upload_dir) == before
+    assert files_of(kept) <= files_in(upload_dir)
+
+
+def test_cleanup_uploads_deletes_old_orphans_only_when_asked(upload_dir):
+    kept = make_registrant(photo=make_upload())
+    orphan = upload_dir / "photos" / "left-behind.jpg"
+    orphan.write_bytes(b"x")
+
+    young = cleanup("--delete")
+    old = cleanup("--delete", "--min-age", "0")
+
+    assert "kept     photos/left-behind.jpg (younger than --min-age)" in young
+    assert "1 orphaned file(s), 0 missing file(s), 1 orphan(s) deleted." in old
+    assert files_in(upload_dir) == files_of(kept)

@@ -1,0 +1,36 @@
+"""python manage.py rebuild_thumbnails: regenerate every photo's thumbnails."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+from PIL import UnidentifiedImageError
+
+from webinars import media
+from webinars.images import thumbnails_of
+from webinars.models import Registrant
+
+
+class Command(BaseCommand):
+    help = "Regenerate the thumbnails of every registrant's photo, in place."
+
+    def handle(self, *args, **options):
+        rebuilt, problems = 0, []
+        photos = Registrant.objects.exclude(photo="").values_list("photo", flat=True)
+        for name in photos.iterator():
+            try:
+                media.store_thumbnails(name, thumbnails_of(media.read_file(name)))
+            except FileNotFoundError:
+                problems.append(f"{name}: the file is missing")
+            except (OSError, UnidentifiedImageError, ValueError) as exc:
+                problems.append(f"{name}: {exc}")
+            except media.StorageFault as fault:
+                raise CommandError(fault.message) from fault
+            else:
+                rebuilt += 1
+        self.stdout.write(f"Rebuilt the thumbnails of {rebuilt} photo(s).")
+        if problems:
+            raise CommandError(
+                f"{len(problems)} photo(s) could not be read:\n  "
+                + "\n  ".join(problems)
+                + "\nRun `python manage.py cleanup_uploads` to list missing files."
+            )

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import os
+import subprocess
+from pathlib import Path
+
 import pytest
 
 
@@ -20,3 +24,52 @@ def static_root(settings, tmp_path):
     root.mkdir()
     settings.STATIC_ROOT = str(root)
     return root
+
+
+@pytest.fixture
+def mount_tmpfs():
+    """Mount small tmpfs filesystems (as root only), unmounted after the test."""
+    mounted = []
+
+    def mount(path: Path, *, read_only: bool = False) -> Path:
+        if os.geteuid() != 0:
+            pytest.skip("only root can mount a filesystem here")
+        options = "ro,size=64k" if read_only else "size=64k"
+        result = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            pytest.skip(f"root cannot mount a tmpfs here: {result.stderr.strip()}")
+        mounted.append(path)
+        return path
+
+    yield mount
+    for path in reversed(mounted):
+        subprocess.run(["umount", str(path)], check=True)
+
+
+@pytest.fixture
+def make_unwritable(mount_tmpfs):
+    """Make a directory this process really cannot write: read-only mount or 0500."""
+    restore = []
+
+    def make(path: Path) -> Path:
+        if os.geteuid() == 0:  # root writes through any mode bits
+            return mount_tmpfs(path, read_only=True)
+        path.chmod(0o500)
+        restore.append(path)
+        return path
+
+    yield make
+    for path in restore:
+        path.chmod(0o700)
+
+
+@pytest.fixture
+def unwritable_dir(tmp_path, make_unwritable):
+    """An empty directory this process cannot write."""
+    path = tmp_path / "readonly"
+    path.mkdir()
+    return make_unwritable(path)

@@ -9,18 +9,15 @@ check`, runserver, migrate and gunicorn start-up with a sentence.
 
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
+import stat
 from pathlib import Path
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
-from django.core.files.storage import FileSystemStorage, storages
 
-HINT_WRITABLE = (
-    "Set UPLOAD_DIR to a directory this process can write (in a container, "
-    "the mounted volume), or give uid {uid} write access to it."
-)
+from webinars import media
 
 
 def _contains(outer: str | os.PathLike, inner: str | os.PathLike) -> bool:
@@ -28,35 +25,61 @@ def _contains(outer: str | os.PathLike, inner: str | os.PathLike) -> bool:
     return os.path.commonpath([outer, inner]) == outer
 
 
-def _upload_dir_error(id: str, problem: str) -> Error:
-    return Error(
-        f"UPLOAD_DIR {problem} (UPLOAD_DIR={settings.UPLOAD_DIR!r} resolves "
-        f"to {settings.MEDIA_ROOT}).",
-        hint=HINT_WRITABLE.format(uid=os.getuid()),
-        id=id,
-    )
-
-
 @register(Tags.files)
 def check_upload_dir_writable(app_configs=None, **kwargs):
     """Create UPLOAD_DIR when missing and prove it takes a file."""
-    if not isinstance(storages["default"], FileSystemStorage):
+    if not media.stores_locally():
         return []
-    root = Path(settings.MEDIA_ROOT)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        return [_upload_dir_error("webinars.E001", "is not a directory")]
-    except OSError as exc:
-        return [
-            _upload_dir_error("webinars.E002", f"cannot be created: {exc.strerror}")
-        ]
-    try:
-        with tempfile.NamedTemporaryFile(dir=root, prefix=".write-check-"):
-            pass
-    except OSError as exc:
-        return [_upload_dir_error("webinars.E003", f"is not writable: {exc.strerror}")]
-    return []
+    return upload_dir_errors(media.probe_upload_dir())
+
+
+def upload_dir_errors(probe: media.UploadDirProbe) -> list[Error]:
+    """Explain a failed probe of UPLOAD_DIR, and how to fix it."""
+    if probe.ok:
+        return []
+    id, problem = {
+        "not_a_directory": ("webinars.E001", "is not a directory"),
+        "cannot_create": ("webinars.E002", f"cannot be created: {probe.reason}"),
+        "not_writable": ("webinars.E003", f"is not writable: {probe.reason}"),
+    }[probe.problem]
+    return [
+        Error(
+            f"UPLOAD_DIR {problem} (UPLOAD_DIR={settings.UPLOAD_DIR!r} resolves "
+            f"to {settings.MEDIA_ROOT}).",
+            hint=_upload_dir_fix(probe),
+            id=id,
+        )
+    ]
+
+
+def _upload_dir_fix(probe: media.UploadDirProbe) -> str:
+    if probe.problem == "not_a_directory":
+        return (
+            f"A file is in the way at {probe.path}: move it aside, or point "
+            "UPLOAD_DIR at a directory."
+        )
+    # Creating UPLOAD_DIR needs the right to write in its nearest existing parent.
+    directory = Path(probe.path)
+    while not directory.exists() and directory != directory.parent:
+        directory = directory.parent
+    if not directory.is_dir():
+        return (
+            f"{directory} is a file, not a directory: move it aside, or point "
+            "UPLOAD_DIR elsewhere."
+        )
+    info = directory.stat()
+    needs = (
+        f"uid {os.getuid()} (gid {os.getgid()}) needs write and search permission "
+        f"(w and x) on {directory}, which is owned by uid {info.st_uid}, gid "
+        f"{info.st_gid} with mode {stat.filemode(info.st_mode)}."
+    )
+    if probe.errno == errno.EROFS:
+        return f"{needs} It is on a read-only filesystem: mount the volume read-write."
+    return (
+        f"{needs} Give that uid the directory (chown {os.getuid()} {directory}), "
+        "or its group (Kubernetes: securityContext.fsGroup; ECS: an EFS access "
+        "point), or point UPLOAD_DIR at a directory it can write."
+    )
 
 
 @register(Tags.staticfiles)

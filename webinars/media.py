@@ -5,6 +5,9 @@ Uploads live in the default storage: FileSystemStorage at MEDIA_ROOT, which
 settings resolve from UPLOAD_DIR. Whatever UPLOAD_DIR is, they are served at
 MEDIA_URL (/static/uploads/) by serve() below, under runserver and gunicorn
 alike, with the validators and headers a production file server sends.
+
+probe_upload_dir() proves that a file can be written there; the system checks,
+/readyz and `manage.py check_uploads` all call it.
 """
 
 from __future__ import annotations
@@ -12,13 +15,16 @@ from __future__ import annotations
 import logging
 import mimetypes
 import os
+import re
 import stat
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import FileSystemStorage, default_storage, storages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
@@ -49,6 +55,83 @@ class StoredFile:
     @property
     def etag(self) -> str:
         return quote_etag(f"{self.modified or 0:x}-{self.size:x}")
+
+
+@dataclass(frozen=True)
+class UploadDirProbe:
+    """What happened when a file was written to UPLOAD_DIR and deleted."""
+
+    path: str
+    problem: str = ""  # "", "not_a_directory", "cannot_create" or "not_writable"
+    reason: str = ""  # the operating system's words: "Permission denied"
+    errno: int = 0
+    created: bool = False  # UPLOAD_DIR was missing and has been created
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+@dataclass(frozen=True)
+class Mount:
+    point: str
+    fstype: str
+
+
+def stores_locally() -> bool:
+    """Return whether uploads are files on this machine's filesystems."""
+    return isinstance(storages["default"], FileSystemStorage)
+
+
+def probe_upload_dir() -> UploadDirProbe:
+    """Create UPLOAD_DIR when missing, then write a file in it and delete it."""
+    root = Path(settings.MEDIA_ROOT)
+    created = not root.exists()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        return UploadDirProbe(str(root), "not_a_directory", "Not a directory")
+    except OSError as exc:
+        return UploadDirProbe(str(root), "cannot_create", *_reason(exc))
+    try:
+        # Hidden, so never served even if it were left behind.
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".write-check-") as file:
+            file.write(b"ok")
+            file.flush()
+    except OSError as exc:
+        return UploadDirProbe(str(root), "not_writable", *_reason(exc), created)
+    return UploadDirProbe(str(root), created=created)
+
+
+def upload_dir_mount() -> Mount | None:
+    """Return the mount that holds UPLOAD_DIR, or None off Linux."""
+    try:
+        mountinfo = Path("/proc/self/mountinfo").read_text()
+    except OSError:
+        return None
+    return mount_holding(settings.MEDIA_ROOT, mountinfo)
+
+
+def mount_holding(path: str | os.PathLike, mountinfo: str) -> Mount | None:
+    """Return the mount in a /proc/<pid>/mountinfo text that holds path."""
+    path = os.path.realpath(path)
+    holding = None
+    for line in mountinfo.splitlines():
+        fields = line.split(" ")
+        if "-" not in fields[6:]:
+            continue
+        # Spaces and backslashes in mount points are octal escapes (\040).
+        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), fields[4])
+        fstype = fields[fields.index("-", 6) + 1]
+        inside = os.path.commonpath([point, path]) == point
+        # Later lines are mounted on top of earlier ones at the same point.
+        if inside and (holding is None or len(point) >= len(holding.point)):
+            holding = Mount(point, fstype)
+    return holding
+
+
+def _reason(exc: OSError) -> tuple[str, int]:
+    return exc.strerror or str(exc), exc.errno or 0
 
 
 def is_inside_upload_dir(path: str | os.PathLike) -> bool:

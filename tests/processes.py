@@ -60,6 +60,21 @@ def manage(
     )
 
 
+def gunicorn_command(project: Path, port: int, *options: str) -> list[str]:
+    """Return gunicorn with the project's configuration, bound to 127.0.0.1:port."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        str(project / "gunicorn.conf.py"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        *options,
+        "fastopp.wsgi",
+    ]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -15,7 +15,14 @@ import pytest
 
 from tests.browserless import AdminSession, raw_get
 from tests.factories import make_image_bytes
-from tests.processes import clean_env, copy_project, free_port, manage, running_server
+from tests.processes import (
+    clean_env,
+    copy_project,
+    free_port,
+    gunicorn_command,
+    manage,
+    running_server,
+)
 
 pytestmark = pytest.mark.servers
 
@@ -139,18 +146,7 @@ def test_gunicorn_with_debug_off_serves_uploads_and_hashed_static(deployment, tm
     collected = manage(project, "collectstatic", "--no-input", env=env)
     assert collected.returncode == 0, collected.stderr
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--config",
-        str(project / "gunicorn.conf.py"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "2",
-        "fastopp.wsgi",
-    ]
+    command = gunicorn_command(project, port, "--workers", "2")
 
     with running_server(
         command, port=port, env=env, cwd=tmp_path, log=tmp_path / "log"
@@ -174,16 +170,7 @@ def test_gunicorn_refuses_to_start_when_upload_dir_is_unusable(deployment, tmp_p
     port = free_port()
 
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            str(project / "gunicorn.conf.py"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "fastopp.wsgi",
-        ],
+        gunicorn_command(project, port),
         cwd=tmp_path,
         env=env,
         capture_output=True,

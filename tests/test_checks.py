@@ -6,15 +6,33 @@ import os
 import stat
 
 import pytest
+from django.core import checks
 from django.core.checks import run_checks
 
 from tests.processes import clean_env, copy_project, manage
+from webinars.media import Mount, mount_holding
 
 
 def errors(**kwargs):
     return {
         message.id: message for message in run_checks(**kwargs) if message.is_serious()
     }
+
+
+def warnings(**kwargs):
+    return {
+        message.id: message
+        for message in run_checks(**kwargs)
+        if message.level == checks.WARNING
+    }
+
+
+@pytest.fixture
+def project_dir(settings, tmp_path):
+    """A project directory of its own, as /app is in the Docker image."""
+    settings.BASE_DIR = tmp_path / "app"
+    settings.BASE_DIR.mkdir()
+    return settings.BASE_DIR
 
 
 def test_the_default_layout_passes_every_check():
@@ -155,3 +173,79 @@ def test_manage_py_check_fails_on_an_unusable_upload_dir_without_a_traceback(tmp
     )
     assert f"resolves to {tmp_path / 'taken' / 'up'}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_local_uploads_on_heroku_are_a_warning_not_an_error(monkeypatch):
+    monkeypatch.setenv("DYNO", "web.1")
+
+    warning = warnings()["webinars.W001"]
+
+    assert "discarded at every restart and deploy" in warning.msg
+    assert "object storage" in warning.hint
+    assert errors() == {}
+
+
+def test_local_uploads_on_cloud_run_are_a_warning(monkeypatch):
+    monkeypatch.setenv("K_SERVICE", "fastopp")
+
+    warning = warnings()["webinars.W002"]
+
+    assert "lost when the instance stops" in warning.msg
+    assert "Cloud Storage bucket" in warning.hint
+
+
+def test_the_mount_holding_upload_dir_is_read_from_mountinfo():
+    mountinfo = (
+        "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw\n"
+        "31 22 0:40 / /tmp rw,nosuid shared:9 - tmpfs tmpfs rw\n"
+        "48 22 0:51 / /mnt/up\\040loads rw - fuse.gcsfuse bucket rw\n"
+    )
+
+    assert mount_holding("/mnt/up loads/photos", mountinfo) == Mount(
+        "/mnt/up loads", "fuse.gcsfuse"
+    )
+    assert mount_holding("/tmp/uploads", mountinfo) == Mount("/tmp", "tmpfs")
+    assert mount_holding("/app/uploads", mountinfo) == Mount("/", "ext4")
+
+
+def test_upload_dir_inside_the_code_with_debug_off_is_a_warning(settings, project_dir):
+    settings.DEBUG = False
+    settings.MEDIA_ROOT = str(project_dir / "static" / "uploads")
+
+    warning = warnings()["webinars.W003"]
+
+    assert f"is inside the project's code ({project_dir})" in warning.msg
+    assert "Mount a persistent volume" in warning.hint
+
+
+def test_upload_dir_inside_the_code_is_fine_while_debug_is_on(settings, project_dir):
+    settings.DEBUG = True
+    settings.MEDIA_ROOT = str(project_dir / "static" / "uploads")
+
+    assert "webinars.W003" not in warnings()
+
+
+def test_a_volume_mounted_inside_the_code_keeps_uploads(
+    settings, project_dir, mount_tmpfs
+):
+    settings.DEBUG = False
+    (project_dir / "uploads").mkdir()
+    settings.MEDIA_ROOT = str(mount_tmpfs(project_dir / "uploads"))
+
+    assert "webinars.W003" not in warnings()
+
+
+def test_the_default_upload_dir_warns_only_with_debug_off(tmp_path):
+    project = copy_project(tmp_path / "project")
+    production = clean_env(
+        DEBUG="false",
+        SECRET_KEY="a-long-random-secret-for-this-test-only",
+        ALLOWED_HOSTS="fastopp.example.com",
+    )
+
+    development = manage(project, "check", env=clean_env())
+    production = manage(project, "check", env=production)
+
+    assert "webinars.W003" not in development.stderr + development.stdout
+    assert production.returncode == 0
+    assert "(webinars.W003) UPLOAD_DIR" in production.stderr

@@ -3,8 +3,9 @@ System checks for where uploads live.
 
 They replace the rules of django.contrib.staticfiles.utils.check_settings()
 that still hold with uploads under /static/uploads/ (see
-webinars/staticfiles.py), and make an unusable UPLOAD_DIR stop `manage.py
-check`, runserver, migrate and gunicorn start-up with a sentence.
+webinars/staticfiles.py), make an unusable UPLOAD_DIR stop `manage.py
+check`, runserver, migrate and gunicorn start-up with a sentence, and warn
+about deployments that will lose their uploads at the next restart.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import stat
 from pathlib import Path
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 from webinars import media
 
@@ -79,6 +80,70 @@ def _upload_dir_fix(probe: media.UploadDirProbe) -> str:
         f"{needs} Give that uid the directory (chown {os.getuid()} {directory}), "
         "or its group (Kubernetes: securityContext.fsGroup; ECS: an EFS access "
         "point), or point UPLOAD_DIR at a directory it can write."
+    )
+
+
+@register(Tags.files)
+def check_uploads_persist(app_configs=None, **kwargs):
+    """Warn when uploads land on a disk that the platform throws away."""
+    return upload_dir_warnings()
+
+
+def upload_dir_warnings() -> list[Warning]:
+    """Return the warnings about losing uploads, for checks and check_uploads."""
+    if not media.stores_locally():
+        return []
+    mount = media.upload_dir_mount()
+    warnings = []
+    if "DYNO" in os.environ:
+        warnings.append(
+            Warning(
+                f"Uploads are stored on this Heroku dyno's disk ({settings.MEDIA_ROOT}"
+                "; DYNO is set), which is discarded at every restart and deploy: "
+                "photos will vanish.",
+                hint="Heroku has no persistent disk: store uploads in object "
+                "storage. See docs/deployment/heroku.md.",
+                id="webinars.W001",
+            )
+        )
+    elif "K_SERVICE" in os.environ and not _on_network_filesystem(mount):
+        warnings.append(
+            Warning(
+                f"Uploads are stored on this Cloud Run instance's in-memory disk "
+                f"({settings.MEDIA_ROOT}; K_SERVICE is set), which is lost when "
+                "the instance stops: photos will vanish.",
+                hint="Mount a Cloud Storage bucket or a Filestore share and point "
+                "UPLOAD_DIR at it. See docs/deployment/cloud-run.md.",
+                id="webinars.W002",
+            )
+        )
+    if (
+        not settings.DEBUG
+        and _contains(settings.BASE_DIR, settings.MEDIA_ROOT)
+        and not _volume_inside_project(mount)
+    ):
+        warnings.append(
+            Warning(
+                f"UPLOAD_DIR ({settings.MEDIA_ROOT}) is inside the project's code "
+                f"({settings.BASE_DIR}) and no volume is mounted there: a new "
+                "image or release replaces that directory, and the uploads with it.",
+                hint="Mount a persistent volume and point UPLOAD_DIR at it "
+                "(/app/uploads in the Docker image). See docs/deployment/.",
+                id="webinars.W003",
+            )
+        )
+    return warnings
+
+
+def _on_network_filesystem(mount: media.Mount | None) -> bool:
+    # Cloud Run's volumes: Cloud Storage through FUSE, Filestore through NFS.
+    return mount is not None and mount.fstype.startswith(("fuse", "nfs"))
+
+
+def _volume_inside_project(mount: media.Mount | None) -> bool:
+    project = os.path.realpath(settings.BASE_DIR)
+    return (
+        mount is not None and mount.point != project and _contains(project, mount.point)
     )
 
 

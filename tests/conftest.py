@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests import unprivileged
+from tests.unprivileged import shared_directory
 
 
 @pytest.fixture(autouse=True)
@@ -73,3 +77,24 @@ def unwritable_dir(tmp_path, make_unwritable):
     path = tmp_path / "readonly"
     path.mkdir()
     return make_unwritable(path)
+
+
+@pytest.fixture(scope="session")
+def unprivileged_user():
+    """A user other than root who can run the project (skips when there is none)."""
+    workdir = shared_directory()
+    try:
+        user = unprivileged.unprivileged_user(workdir)
+    except unprivileged.Unavailable as reason:
+        shutil.rmtree(workdir)
+        pytest.skip(f"no non-root user can run the project here: {reason}")
+    yield user
+    shutil.rmtree(workdir)
+
+
+@pytest.fixture
+def shared_tmp_path():
+    """A temporary directory that the unprivileged user can enter too."""
+    path = shared_directory()
+    yield path
+    shutil.rmtree(path)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import Path
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
@@ -60,9 +59,7 @@ def _upload_dir_fix(probe: media.UploadDirProbe) -> str:
             "UPLOAD_DIR at a directory."
         )
     # Creating UPLOAD_DIR needs the right to write in its nearest existing parent.
-    directory = Path(probe.path)
-    while not directory.exists() and directory != directory.parent:
-        directory = directory.parent
+    directory = media.nearest_existing(probe.path)
     if not directory.is_dir():
         return (
             f"{directory} is a file, not a directory: move it aside, or point "

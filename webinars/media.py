@@ -103,6 +103,14 @@ def probe_upload_dir() -> UploadDirProbe:
     return UploadDirProbe(str(root), created=created)
 
 
+def nearest_existing(path: str | os.PathLike) -> Path:
+    """Return path, or its closest ancestor that exists."""
+    path = Path(path)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
 def upload_dir_mount() -> Mount | None:
     """Return the mount that holds UPLOAD_DIR, or None off Linux."""
     try:

@@ -29,6 +29,15 @@ NOT_COPIED = shutil.ignore_patterns(
 )
 
 
+# DEBUG off over plain http:// on loopback, as docker-compose.yml runs it: no
+# HTTPS redirect, and cookies that are sent without TLS.
+PLAIN_HTTP = {
+    "SECURE_SSL_REDIRECT": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+}
+
+
 def copy_project(destination: Path) -> Path:
     """Copy the project's files, without uploads, databases or a .env."""
     shutil.copytree(PROJECT_DIR, destination, ignore=NOT_COPIED)

@@ -249,3 +249,80 @@ def test_the_default_upload_dir_warns_only_with_debug_off(tmp_path):
     assert "webinars.W003" not in development.stderr + development.stdout
     assert production.returncode == 0
     assert "(webinars.W003) UPLOAD_DIR" in production.stderr
+
+
+def test_check_deploy_is_clean_with_the_documented_production_settings(tmp_path):
+    project = copy_project(tmp_path / "project")
+    production = clean_env(
+        DEBUG="false",
+        SECRET_KEY="Zq3v-8kLw_2pXr7mT9bN4cHs6yJd1fGa5eUo0iRt-KQxWzVnMlPjEhCbDgSuYf",
+        ALLOWED_HOSTS="fastopp.example.com",
+        UPLOAD_DIR=str(tmp_path / "volume" / "uploads"),
+    )
+
+    result = manage(
+        project, "check", "--deploy", "--fail-level", "WARNING", env=production
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+SHOW_SECURITY = """
+from django.conf import settings
+for name in (
+    "SECURE_PROXY_SSL_HEADER", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+):
+    print(name, getattr(settings, name))
+"""
+
+
+def security_settings(project, **variables):
+    result = manage(
+        project,
+        "shell",
+        "--no-imports",
+        "-c",
+        SHOW_SECURITY,
+        env=clean_env(**variables),
+    )
+    assert result.returncode == 0, result.stderr
+    return dict(line.split(" ", 1) for line in result.stdout.splitlines())
+
+
+def test_production_security_is_on_with_debug_off_and_each_part_can_be_turned_off(
+    tmp_path,
+):
+    project = copy_project(tmp_path / "project")
+    production = {
+        "DEBUG": "false",
+        "SECRET_KEY": "a-long-random-secret-for-this-test-only",
+        "ALLOWED_HOSTS": "fastopp.example.com",
+    }
+    turned_off = {
+        "SECURE_PROXY_SSL_HEADER": "",
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": "false",
+        "SECURE_HSTS_PRELOAD": "false",
+    }
+
+    defaults = security_settings(project, **production)
+    overridden = security_settings(project, **production, **turned_off)
+    development = security_settings(project)
+
+    assert defaults == {
+        "SECURE_PROXY_SSL_HEADER": "('HTTP_X_FORWARDED_PROTO', 'https')",
+        "SECURE_SSL_REDIRECT": "True",
+        "SESSION_COOKIE_SECURE": "True",
+        "CSRF_COOKIE_SECURE": "True",
+        "SECURE_HSTS_SECONDS": "31536000",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": "True",
+        "SECURE_HSTS_PRELOAD": "True",
+    }
+    assert overridden == development
+    assert set(overridden.values()) == {"None", "False", "0"}

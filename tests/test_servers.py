@@ -16,6 +16,7 @@ import pytest
 from tests.browserless import AdminSession, raw_get
 from tests.factories import make_image_bytes
 from tests.processes import (
+    PLAIN_HTTP,
     clean_env,
     copy_project,
     free_port,
@@ -138,7 +139,7 @@ def test_runserver_with_debug_on_serves_uploads_and_static(deployment, tmp_path)
 
 def test_gunicorn_with_debug_off_serves_uploads_and_hashed_static(deployment, tmp_path):
     project, upload_dir, env = deployment
-    env |= {
+    env |= PLAIN_HTTP | {
         "DEBUG": "false",
         "SECRET_KEY": "a-long-random-secret-for-this-test-only",
         "ALLOWED_HOSTS": "127.0.0.1",

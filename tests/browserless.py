@@ -11,6 +11,15 @@ import uuid
 
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
+PASSWORD = "correct-horse-battery-staple"
+CREATE_STAFF = f"""
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from webinars.models import Webinar
+get_user_model().objects.create_superuser("staff", "staff@example.com", "{PASSWORD}")
+Webinar.objects.create(title="Uploads everywhere", starts_at=timezone.now())
+"""
+
 
 class AdminSession:
     def __init__(self, base_url: str):
@@ -79,3 +88,27 @@ def raw_get(base_url: str, path: str) -> tuple[int, bytes]:
         return response.status, response.read()
     finally:
         connection.close()
+
+
+def upload_photo_through_the_admin(
+    base_url: str, photo: bytes
+) -> tuple[AdminSession, str]:
+    session = AdminSession(base_url)
+    session.log_in("staff", PASSWORD)
+    form = session.text("/admin/webinars/registrant/add/")
+    webinar_id = re.search(r'<option value="(\d+)">Uploads everywhere', form).group(1)
+    changelist = session.post(
+        "/admin/webinars/registrant/add/",
+        form,
+        files={"photo": ("grace hopper.jpg", photo, "image/jpeg")},
+        webinar=webinar_id,
+        name="Grace Hopper",
+        email="grace@example.com",
+        status="registered",
+        group="marketing",
+        registered_at_0="2026-11-27",
+        registered_at_1="10:00:00",
+    )
+    photo_url = re.search(r'<img src="(/static/uploads/photos/[^"]+)"', changelist)
+    assert photo_url, changelist
+    return session, photo_url.group(1)

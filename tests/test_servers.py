@@ -13,7 +13,11 @@ from http import HTTPStatus
 
 import pytest
 
-from tests.browserless import AdminSession, raw_get
+from tests.browserless import (
+    CREATE_STAFF,
+    raw_get,
+    upload_photo_through_the_admin,
+)
 from tests.factories import make_image_bytes
 from tests.processes import (
     PLAIN_HTTP,
@@ -26,15 +30,6 @@ from tests.processes import (
 )
 
 pytestmark = pytest.mark.servers
-
-PASSWORD = "correct-horse-battery-staple"
-CREATE_STAFF = f"""
-from django.contrib.auth import get_user_model
-from django.utils import timezone
-from webinars.models import Webinar
-get_user_model().objects.create_superuser("staff", "staff@example.com", "{PASSWORD}")
-Webinar.objects.create(title="Uploads everywhere", starts_at=timezone.now())
-"""
 
 
 @pytest.fixture
@@ -55,30 +50,6 @@ def deployment(tmp_path):
         result = manage(project, *command, env=env)
         assert result.returncode == 0, result.stderr
     return project, upload_dir, env
-
-
-def upload_photo_through_the_admin(
-    base_url: str, photo: bytes
-) -> tuple[AdminSession, str]:
-    session = AdminSession(base_url)
-    session.log_in("staff", PASSWORD)
-    form = session.text("/admin/webinars/registrant/add/")
-    webinar_id = re.search(r'<option value="(\d+)">Uploads everywhere', form).group(1)
-    changelist = session.post(
-        "/admin/webinars/registrant/add/",
-        form,
-        files={"photo": ("grace hopper.jpg", photo, "image/jpeg")},
-        webinar=webinar_id,
-        name="Grace Hopper",
-        email="grace@example.com",
-        status="registered",
-        group="marketing",
-        registered_at_0="2026-11-27",
-        registered_at_1="10:00:00",
-    )
-    photo_url = re.search(r'<img src="(/static/uploads/photos/[^"]+)"', changelist)
-    assert photo_url, changelist
-    return session, photo_url.group(1)
 
 
 def assert_serves_photo_and_admin_css(base_url, upload_dir):

@@ -89,12 +89,7 @@ def unprivileged_user(workdir: Path) -> User:
     base = _interpreter_for(prefix)
     python = _virtual_environment(base, workdir / "venv")
     user = User(nobody.pw_uid, nobody.pw_gid, python, prefix)
-    result = subprocess.run(
-        user.command(python, "-c", "import django, gunicorn, PIL"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = _run_as(prefix, python, "import django, gunicorn, PIL")
     if result.returncode != 0:
         raise Unavailable(
             f"nobody cannot import the project's packages: {result.stderr}"
@@ -113,17 +108,26 @@ def _interpreter_for(prefix: tuple[str, ...]) -> str:
     for candidate in dict.fromkeys(candidates):
         if not os.path.exists(candidate):
             continue
-        result = subprocess.run(
-            [*prefix, candidate, "-c", "import sys; print(*sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        result = _run_as(prefix, candidate, "import sys; print(*sys.version_info[:2])")
         if result.returncode == 0 and result.stdout.split() == version.split("."):
             return candidate
     raise Unavailable(
         f"no Python {version} that nobody may run (tried {', '.join(candidates)}); "
         f"install one, such as Debian's python{version}"
+    )
+
+
+def _run_as(
+    prefix: tuple[str, ...], python: str | Path, code: str
+) -> subprocess.CompletedProcess:
+    # Through a shell that already runs as the user, as a start script would:
+    # setpriv itself may exec a binary the user could not reach. Python 3.11
+    # imports its first modules frozen, so also import one from the disk.
+    return subprocess.run(
+        [*prefix, "/bin/sh", "-c", 'exec "$0" -c "import json; $1"', python, code],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

@@ -6,9 +6,11 @@ known to be ephemeral and documented as such.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -180,3 +182,270 @@ def test_compose_offers_postgresql_with_a_healthcheck_the_app_waits_for():
         "required": False,
     }
     assert db["volumes"][0].split(":")[0] in compose["volumes"]
+
+
+# Fly.io
+
+
+def read_json(name: str) -> dict:
+    return json.loads((PROJECT_DIR / name).read_text())
+
+
+def test_fly_keeps_uploads_and_sqlite_on_its_volume():
+    fly = tomllib.loads((PROJECT_DIR / "fly.toml").read_text())
+    (mount,) = fly["mounts"]
+    env = fly["env"]
+
+    assert (mount["source"], mount["destination"]) == ("data", "/data")
+    assert env["UPLOAD_DIR"] == "/data/uploads"
+    assert under(env["UPLOAD_DIR"], mount["destination"])
+    assert under(sqlite_path(env["DATABASE_URL"]), mount["destination"])
+    # Release machines mount no volume: SQLite there is migrated at start.
+    assert env["MIGRATE_ON_START"] == "true"
+    assert "release_command" not in fly["deploy"]
+
+
+def test_fly_starts_as_root_to_hand_its_root_owned_volume_to_the_app_user():
+    fly = tomllib.loads((PROJECT_DIR / "fly.toml").read_text())
+
+    assert fly["build"]["args"] == {"START_AS": "root"}
+    assert "START_AS" in DOCKERFILE.args
+
+
+def test_fly_routes_https_to_the_image_port_and_checks_readyz():
+    fly = tomllib.loads((PROJECT_DIR / "fly.toml").read_text())
+    service = fly["http_service"]
+
+    assert str(service["internal_port"]) == fly["env"]["PORT"]
+    assert service["force_https"] is True
+    assert [check["path"] for check in service["checks"]] == ["/readyz"]
+
+
+# Kubernetes
+
+
+def k8s(kind: str) -> dict:
+    kustomization = read_yaml("deploy/k8s/kustomization.yaml")[0]
+    documents = [
+        document
+        for resource in kustomization["resources"]
+        for document in read_yaml(f"deploy/k8s/{resource}")
+    ]
+    (found,) = [document for document in documents if document["kind"] == kind]
+    return found
+
+
+def test_kubernetes_keeps_uploads_on_the_persistent_volume_claim():
+    pod = k8s("Deployment")["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = {variable["name"]: variable.get("value") for variable in container["env"]}
+    claims = {
+        volume["name"]: volume["persistentVolumeClaim"]["claimName"]
+        for volume in pod["volumes"]
+        if "persistentVolumeClaim" in volume
+    }
+    (mount,) = [
+        mount
+        for mount in container["volumeMounts"]
+        if under(env["UPLOAD_DIR"], mount["mountPath"])
+    ]
+
+    assert env["UPLOAD_DIR"] == "/persistent/uploads"
+    assert claims[mount["name"]] == k8s("PersistentVolumeClaim")["metadata"]["name"]
+    assert claims[mount["name"]] == "uploads-pvc"
+    assert under(sqlite_path(env["DATABASE_URL"]), mount["mountPath"])
+
+
+def test_kubernetes_lets_the_image_user_write_the_volume():
+    security = k8s("Deployment")["spec"]["template"]["spec"]["securityContext"]
+
+    assert security["runAsNonRoot"] is True
+    assert str(security["runAsUser"]) == DOCKERFILE.env["APP_UID"]
+    assert str(security["fsGroup"]) == DOCKERFILE.env["APP_GID"]
+
+
+def test_kubernetes_runs_one_pod_at_a_time_on_a_read_write_once_volume():
+    deployment = k8s("Deployment")
+
+    assert k8s("PersistentVolumeClaim")["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"]["type"] == "Recreate"
+
+
+def test_kubernetes_probes_readyz_and_healthz_on_the_image_port():
+    (container,) = k8s("Deployment")["spec"]["template"]["spec"]["containers"]
+    (port,) = container["ports"]
+    service = k8s("Service")
+
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert (port["name"], str(port["containerPort"])) == (
+        "http",
+        DOCKERFILE.env["PORT"],
+    )
+    assert service["spec"]["ports"][0]["targetPort"] == "http"
+    assert (
+        service["spec"]["selector"]
+        == k8s("Deployment")["spec"]["selector"]["matchLabels"]
+    )
+
+
+# AWS ECS on Fargate
+
+
+def test_ecs_mounts_efs_at_upload_dir_and_checks_healthz():
+    task = read_json("deploy/ecs/task-definition.json")
+    (container,) = task["containerDefinitions"]
+    env = {pair["name"]: pair["value"] for pair in container["environment"]}
+    volumes = {volume["name"]: volume for volume in task["volumes"]}
+    (mount,) = [
+        mount
+        for mount in container["mountPoints"]
+        if under(env["UPLOAD_DIR"], mount["containerPath"])
+    ]
+
+    assert env["UPLOAD_DIR"] == "/efs/uploads" == mount["containerPath"]
+    assert mount["readOnly"] is False
+    assert "efsVolumeConfiguration" in volumes[mount["sourceVolume"]]
+    assert "/healthz" in container["healthCheck"]["command"][-1]
+    assert container["logConfiguration"]["logDriver"] == "awslogs"
+
+
+def test_ecs_keeps_secrets_out_of_the_task_definition():
+    (container,) = read_json("deploy/ecs/task-definition.json")["containerDefinitions"]
+
+    assert {secret["name"] for secret in container["secrets"]} == {
+        "SECRET_KEY",
+        "DATABASE_URL",
+    }
+    assert not {"SECRET_KEY", "DATABASE_URL"} & {
+        e["name"] for e in container["environment"]
+    }
+
+
+# Ephemeral platforms: Heroku and Cloud Run
+
+
+def test_heroku_releases_with_migrate_and_serves_with_gunicorn_conf():
+    processes = dict(
+        line.split(": ", 1)
+        for line in (PROJECT_DIR / "Procfile").read_text().splitlines()
+    )
+
+    assert processes == {
+        "release": "python manage.py migrate --no-input",
+        "web": "gunicorn --config gunicorn.conf.py fastopp.wsgi",
+    }
+
+
+def test_heroku_is_declared_ephemeral_in_app_json_and_the_docs():
+    app = read_json("app.json")
+    upload_dir = app["env"]["UPLOAD_DIR"]
+    guide = (PROJECT_DIR / "docs/deployment/heroku.md").read_text()
+
+    assert upload_dir["value"].startswith("/tmp/")
+    assert "ephemeral" in upload_dir["description"].lower()
+    assert "ephemeral" in app["description"].lower()
+    assert app["env"]["SECRET_KEY"]["generator"] == "secret"
+    assert "ephemeral" in guide.lower() and "object storage" in guide.lower()
+
+
+def test_cloud_run_is_declared_ephemeral_and_probes_the_app():
+    (service,) = read_yaml("deploy/cloudrun/service.yaml")
+    spec = service["spec"]["template"]["spec"]
+    (container,) = spec["containers"]
+    env = {variable["name"]: variable.get("value") for variable in container["env"]}
+    text = (PROJECT_DIR / "deploy/cloudrun/service.yaml").read_text()
+    guide = (PROJECT_DIR / "docs/deployment/cloud-run.md").read_text()
+
+    assert env["UPLOAD_DIR"] == "/tmp/uploads"
+    assert "volumeMounts" not in container and "volumes" not in spec
+    assert "EPHEMERAL UPLOADS" in text
+    assert "gcsfuse.run.googleapis.com" in text  # the persistent alternative
+    assert "ephemeral" in guide.lower() and "Cloud Storage" in guide
+    assert container["startupProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+
+
+# The guides
+
+
+GUIDE_OUTLINE = [
+    "Configuration",
+    "Volume",
+    "First deploy",
+    "Verifying uploads survive a restart",
+    "Troubleshooting",
+]
+GUIDES = sorted((PROJECT_DIR / "docs" / "deployment").glob("*.md"))
+
+
+@pytest.mark.parametrize(
+    "guide", [g for g in GUIDES if g.name != "README.md"], ids=lambda g: g.name
+)
+def test_every_deployment_guide_follows_the_same_outline(guide):
+    headings = re.findall(r"^## (.+)$", guide.read_text(), flags=re.MULTILINE)
+
+    assert headings == GUIDE_OUTLINE
+
+
+def test_there_is_one_guide_per_target():
+    assert {guide.stem for guide in GUIDES} == {
+        "README",
+        "local",
+        "docker",
+        "fly",
+        "kubernetes",
+        "heroku",
+        "ecs",
+        "cloud-run",
+    }
+
+
+def variables_read_by_the_code() -> set[str]:
+    settings = (PROJECT_DIR / "fastopp/settings.py").read_text()
+    gunicorn = (PROJECT_DIR / "gunicorn.conf.py").read_text()
+    start = (PROJECT_DIR / "deploy/start.sh").read_text()
+    checks = (PROJECT_DIR / "webinars/checks.py").read_text()
+    return (
+        set(re.findall(r'env\.\w+\(\s*"(\w+)"', settings))
+        | set(re.findall(r'os\.environ\.get\("(\w+)"', gunicorn))
+        | set(re.findall(r"\$\{(\w+)", start))
+        | set(re.findall(r'"(\w+)" in os\.environ', checks))
+    )
+
+
+def variables_set_by_the_deployment_files() -> set[str]:
+    (compose,) = read_yaml("docker-compose.yml")
+    (cloud_run,) = read_yaml("deploy/cloudrun/service.yaml")
+    (ecs,) = read_json("deploy/ecs/task-definition.json")["containerDefinitions"]
+    (k8s_container,) = k8s("Deployment")["spec"]["template"]["spec"]["containers"]
+    (run_container,) = cloud_run["spec"]["template"]["spec"]["containers"]
+    return (
+        set(DOCKERFILE.env)
+        | set(compose["services"]["web"]["environment"])
+        | set(tomllib.loads((PROJECT_DIR / "fly.toml").read_text())["env"])
+        | {variable["name"] for variable in k8s_container["env"]}
+        | {variable["name"] for variable in ecs["environment"] + ecs["secrets"]}
+        | {variable["name"] for variable in run_container["env"]}
+        | set(read_json("app.json")["env"])
+    )
+
+
+def test_configuration_documents_every_variable_the_app_reads_or_deploys_set():
+    documented = (PROJECT_DIR / "docs/configuration.md").read_text()
+    # Python's and pip's own, set in the image for the interpreter, not the app.
+    variables = {
+        name
+        for name in variables_read_by_the_code()
+        | variables_set_by_the_deployment_files()
+        if not name.startswith(("PYTHON", "PIP_"))
+    }
+
+    assert {
+        "UPLOAD_DIR",
+        "MIGRATE_ON_START",
+        "SECURE_SSL_REDIRECT",
+        "DYNO",
+    } <= variables
+    assert sorted(name for name in variables if f"`{name}`" not in documented) == []

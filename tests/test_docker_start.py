@@ -135,6 +135,7 @@ def test_the_start_command_serves_an_upload_that_survives_a_restart(container):
 
     assert healthcheck.returncode == 0, healthcheck.stderr
     assert readiness == HTTPStatus.OK
+    assert "[ERROR]" not in container.log.read_text()
     stored = container.volumes[UPLOAD_DIR] / photo_url.removeprefix("/static/uploads/")
     assert stored.read_bytes() == photo
     assert stored.stat().st_uid == container.user.uid

@@ -24,6 +24,9 @@ graceful_timeout = 30
 keepalive = 5
 accesslog = "-"
 errorlog = "-"
+# No gunicornc control socket: nobody uses it in a container, and it wants a
+# writable $HOME, which the image's user does not have (an ERROR at start).
+control_socket_disable = True
 # Behind the platform's proxy, which terminates TLS.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 

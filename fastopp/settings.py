@@ -54,6 +54,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: platform probes reach the app by IP over plain HTTP, before
+    # ALLOWED_HOSTS and the HTTPS redirect would turn them away.
+    "webinars.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -163,3 +166,33 @@ STORAGES = {
         ),
     },
 }
+
+# Production security (`manage.py check --deploy` is clean with these).
+# Each is an environment variable whose default is safe when DEBUG is off and
+# out of the way in development. Every platform in deploy/ ends TLS in front
+# of the app and marks HTTPS requests with X-Forwarded-Proto: https. To try a
+# container over plain http://, set SECURE_SSL_REDIRECT, SESSION_COOKIE_SECURE
+# and CSRF_COOKIE_SECURE to false, as docker-compose.yml does.
+PRODUCTION = not DEBUG
+# The header a TLS-terminating proxy sets to "https"; empty trusts none (only
+# safe to set when such a proxy is the only way in: clients could forge it).
+proxy_ssl_header = env.str(
+    "SECURE_PROXY_SSL_HEADER", default="X-Forwarded-Proto" if PRODUCTION else ""
+)
+SECURE_PROXY_SSL_HEADER = (
+    (f"HTTP_{proxy_ssl_header.upper().replace('-', '_')}", "https")
+    if proxy_ssl_header
+    else None
+)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=PRODUCTION)
+# One year, as browsers' preload lists require; lower it for a first deploy
+# on a domain that may still need plain HTTP somewhere.
+SECURE_HSTS_SECONDS = env.int(
+    "SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365 if PRODUCTION else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION
+)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)

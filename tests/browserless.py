@@ -83,3 +83,35 @@ def raw_request(
         return response.status, dict(response.getheaders()), response.read()
     finally:
         connection.close()
+
+
+def upload_photo_through_the_admin(
+    base_url: str, photo: bytes
+) -> tuple[AdminSession, str]:
+    """
+    As the superuser "staff" (tests.processes.CREATE_DEMO_PEOPLE), add a
+    registrant with photo in the admin; return the thumbnail URL it lists.
+    """
+    from tests.processes import PASSWORD
+
+    session = AdminSession(base_url)
+    session.log_in("staff", PASSWORD)
+    form = session.text("/admin/webinars/registrant/add/")
+    webinar_id = re.search(r'<option value="(\d+)">Uploads everywhere', form).group(1)
+    changelist = session.post(
+        "/admin/webinars/registrant/add/",
+        form,
+        files={"photo": ("grace hopper.jpg", photo, "image/jpeg")},
+        webinar=webinar_id,
+        name="Grace Hopper",
+        email="grace@example.com",
+        status="registered",
+        group="marketing",
+        registered_at_0="2026-11-27",
+        registered_at_1="10:00:00",
+    )
+    thumbnail = re.search(
+        r'<img src="(/static/uploads/photos/thumbs/[^"]+)"', changelist
+    )
+    assert thumbnail, changelist
+    return session, thumbnail.group(1)

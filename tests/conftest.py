@@ -1,6 +1,14 @@
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
+
+from tests import unprivileged
+from tests.unprivileged import shared_directory
 
 
 @pytest.fixture(autouse=True)
@@ -29,3 +37,73 @@ def upload_temp_dir(settings, tmp_path):
     root.mkdir()
     settings.FILE_UPLOAD_TEMP_DIR = str(root)
     return root
+
+
+@pytest.fixture
+def mount_tmpfs():
+    """Mount small tmpfs filesystems (as root only), unmounted after the test."""
+    mounted = []
+
+    def mount(path: Path, *, read_only: bool = False) -> Path:
+        if os.geteuid() != 0:
+            pytest.skip("only root can mount a filesystem here")
+        options = "ro,size=64k" if read_only else "size=64k"
+        result = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            pytest.skip(f"root cannot mount a tmpfs here: {result.stderr.strip()}")
+        mounted.append(path)
+        return path
+
+    yield mount
+    for path in reversed(mounted):
+        subprocess.run(["umount", str(path)], check=True)
+
+
+@pytest.fixture
+def make_unwritable(mount_tmpfs):
+    """Make a directory this process really cannot write: read-only mount or 0500."""
+    restore = []
+
+    def make(path: Path) -> Path:
+        if os.geteuid() == 0:  # root writes through any mode bits
+            return mount_tmpfs(path, read_only=True)
+        path.chmod(0o500)
+        restore.append(path)
+        return path
+
+    yield make
+    for path in restore:
+        path.chmod(0o700)
+
+
+@pytest.fixture
+def unwritable_dir(tmp_path, make_unwritable):
+    """An empty directory this process cannot write."""
+    path = tmp_path / "readonly"
+    path.mkdir()
+    return make_unwritable(path)
+
+
+@pytest.fixture(scope="session")
+def unprivileged_user():
+    """A user other than root who can run the project (skips when there is none)."""
+    workdir = shared_directory()
+    try:
+        user = unprivileged.unprivileged_user(workdir)
+    except unprivileged.Unavailable as reason:
+        shutil.rmtree(workdir)
+        pytest.skip(f"no non-root user can run the project here: {reason}")
+    yield user
+    shutil.rmtree(workdir)
+
+
+@pytest.fixture
+def shared_tmp_path():
+    """A temporary directory that the unprivileged user can enter too."""
+    path = shared_directory()
+    yield path
+    shutil.rmtree(path)

@@ -29,6 +29,15 @@ NOT_COPIED = shutil.ignore_patterns(
 )
 
 
+# DEBUG off over plain http:// on loopback, as docker-compose.yml runs it: no
+# HTTPS redirect, and cookies that are sent without TLS.
+PLAIN_HTTP = {
+    "SECURE_SSL_REDIRECT": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+}
+
+
 def copy_project(destination: Path) -> Path:
     """Copy the project's files, without uploads, databases or a .env."""
     shutil.copytree(PROJECT_DIR, destination, ignore=NOT_COPIED)
@@ -58,6 +67,21 @@ def manage(
         text=True,
         timeout=120,
     )
+
+
+def gunicorn_command(project: Path, port: int, *options: str) -> list[str]:
+    """Return gunicorn with the project's configuration, bound to 127.0.0.1:port."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        str(project / "gunicorn.conf.py"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        *options,
+        "fastopp.wsgi",
+    ]
 
 
 def free_port() -> int:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 
 import pytest
+from django.core import checks
 from django.core.checks import Tags, run_checks
 
 from tests.processes import clean_env, copy_project, manage
+from webinars.upload_dir import Mount, mount_holding
 
 
 def errors(**kwargs):
@@ -17,29 +20,20 @@ def errors(**kwargs):
     }
 
 
+def warnings(**kwargs):
+    return {
+        message.id: message
+        for message in run_checks(**kwargs)
+        if message.level == checks.WARNING
+    }
+
+
 @pytest.fixture
-def unwritable_dir(tmp_path):
-    """A directory this process really cannot write: read-only mount or mode 0500."""
-    path = tmp_path / "readonly"
-    path.mkdir()
-    if os.geteuid() != 0:
-        path.chmod(0o500)
-        yield path
-        path.chmod(0o700)
-        return
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(path)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(
-            f"root cannot mount a read-only tmpfs here: {mounted.stderr.strip()}"
-        )
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", str(path)], check=True)
+def project_dir(settings, tmp_path):
+    """A project directory of its own, as /app is in the Docker image."""
+    settings.BASE_DIR = tmp_path / "app"
+    settings.BASE_DIR.mkdir()
+    return settings.BASE_DIR
 
 
 def test_the_default_layout_passes_every_check(settings):
@@ -89,6 +83,22 @@ def test_an_unwritable_upload_dir_is_an_error_naming_the_reason(
     )
     assert f"uid {os.getuid()}" in error.hint
     assert list(unwritable_dir.iterdir()) == []
+
+
+def test_the_fix_names_the_uid_and_the_directory_it_needs_to_write(
+    settings, unwritable_dir
+):
+    settings.MEDIA_ROOT = str(unwritable_dir / "volume" / "uploads")
+    mode = stat.filemode(unwritable_dir.stat().st_mode)
+
+    error = errors()["webinars.E002"]
+
+    assert (
+        f"uid {os.getuid()} (gid {os.getgid()}) needs write and search permission "
+        f"(w and x) on {unwritable_dir}, which is owned by uid "
+        f"{unwritable_dir.stat().st_uid}, gid {unwritable_dir.stat().st_gid} "
+        f"with mode {mode}." in error.hint
+    )
 
 
 def test_upload_dir_containing_the_project_is_an_error(settings):
@@ -209,3 +219,156 @@ def test_manage_py_check_fails_on_an_unusable_upload_dir_without_a_traceback(tmp
     )
     assert f"resolves to {tmp_path / 'taken' / 'up'}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_local_uploads_on_heroku_are_a_warning_not_an_error(monkeypatch):
+    monkeypatch.setenv("DYNO", "web.1")
+
+    warning = warnings()["webinars.W001"]
+
+    assert "discarded at every restart and deploy" in warning.msg
+    assert "object storage" in warning.hint
+    assert errors() == {}
+
+
+def test_local_uploads_on_cloud_run_are_a_warning(monkeypatch):
+    monkeypatch.setenv("K_SERVICE", "fastopp")
+
+    warning = warnings()["webinars.W002"]
+
+    assert "lost when the instance stops" in warning.msg
+    assert "Cloud Storage bucket" in warning.hint
+
+
+def test_the_mount_holding_upload_dir_is_read_from_mountinfo():
+    mountinfo = (
+        "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw\n"
+        "31 22 0:40 / /tmp rw,nosuid shared:9 - tmpfs tmpfs rw\n"
+        "48 22 0:51 / /mnt/up\\040loads rw - fuse.gcsfuse bucket rw\n"
+    )
+
+    assert mount_holding("/mnt/up loads/photos", mountinfo) == Mount(
+        "/mnt/up loads", "fuse.gcsfuse"
+    )
+    assert mount_holding("/tmp/uploads", mountinfo) == Mount("/tmp", "tmpfs")
+    assert mount_holding("/app/uploads", mountinfo) == Mount("/", "ext4")
+
+
+def test_upload_dir_inside_the_code_with_debug_off_is_a_warning(settings, project_dir):
+    settings.DEBUG = False
+    settings.MEDIA_ROOT = str(project_dir / "static" / "uploads")
+
+    warning = warnings()["webinars.W003"]
+
+    assert f"is inside the project's code ({project_dir})" in warning.msg
+    assert "Mount a persistent volume" in warning.hint
+
+
+def test_upload_dir_inside_the_code_is_fine_while_debug_is_on(settings, project_dir):
+    settings.DEBUG = True
+    settings.MEDIA_ROOT = str(project_dir / "static" / "uploads")
+
+    assert "webinars.W003" not in warnings()
+
+
+def test_a_volume_mounted_inside_the_code_keeps_uploads(
+    settings, project_dir, mount_tmpfs
+):
+    settings.DEBUG = False
+    (project_dir / "uploads").mkdir()
+    settings.MEDIA_ROOT = str(mount_tmpfs(project_dir / "uploads"))
+
+    assert "webinars.W003" not in warnings()
+
+
+def test_the_default_upload_dir_warns_only_with_debug_off(tmp_path):
+    project = copy_project(tmp_path / "project")
+    production = clean_env(
+        DEBUG="false",
+        SECRET_KEY="a-long-random-secret-for-this-test-only",
+        ALLOWED_HOSTS="fastopp.example.com",
+    )
+
+    development = manage(project, "check", env=clean_env())
+    production = manage(project, "check", env=production)
+
+    assert "webinars.W003" not in development.stderr + development.stdout
+    assert production.returncode == 0
+    assert "(webinars.W003) UPLOAD_DIR" in production.stderr
+
+
+def test_check_deploy_is_clean_with_the_documented_production_settings(tmp_path):
+    project = copy_project(tmp_path / "project")
+    production = clean_env(
+        DEBUG="false",
+        SECRET_KEY="Zq3v-8kLw_2pXr7mT9bN4cHs6yJd1fGa5eUo0iRt-KQxWzVnMlPjEhCbDgSuYf",
+        ALLOWED_HOSTS="fastopp.example.com",
+        UPLOAD_DIR=str(tmp_path / "volume" / "uploads"),
+    )
+
+    result = manage(
+        project, "check", "--deploy", "--fail-level", "WARNING", env=production
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+SHOW_SECURITY = """
+from django.conf import settings
+for name in (
+    "SECURE_PROXY_SSL_HEADER", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+):
+    print(name, getattr(settings, name))
+"""
+
+
+def security_settings(project, **variables):
+    result = manage(
+        project,
+        "shell",
+        "--no-imports",
+        "-c",
+        SHOW_SECURITY,
+        env=clean_env(**variables),
+    )
+    assert result.returncode == 0, result.stderr
+    return dict(line.split(" ", 1) for line in result.stdout.splitlines())
+
+
+def test_production_security_is_on_with_debug_off_and_each_part_can_be_turned_off(
+    tmp_path,
+):
+    project = copy_project(tmp_path / "project")
+    production = {
+        "DEBUG": "false",
+        "SECRET_KEY": "a-long-random-secret-for-this-test-only",
+        "ALLOWED_HOSTS": "fastopp.example.com",
+    }
+    turned_off = {
+        "SECURE_PROXY_SSL_HEADER": "",
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": "false",
+        "SECURE_HSTS_PRELOAD": "false",
+    }
+
+    defaults = security_settings(project, **production)
+    overridden = security_settings(project, **production, **turned_off)
+    development = security_settings(project)
+
+    assert defaults == {
+        "SECURE_PROXY_SSL_HEADER": "('HTTP_X_FORWARDED_PROTO', 'https')",
+        "SECURE_SSL_REDIRECT": "True",
+        "SESSION_COOKIE_SECURE": "True",
+        "CSRF_COOKIE_SECURE": "True",
+        "SECURE_HSTS_SECONDS": "31536000",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": "True",
+        "SECURE_HSTS_PRELOAD": "True",
+    }
+    assert overridden == development
+    assert set(overridden.values()) == {"None", "False", "0"}

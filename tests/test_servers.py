@@ -9,16 +9,16 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from http import HTTPStatus
 
 import pytest
 
-from tests.browserless import AdminSession, raw_request
+from tests.browserless import raw_request, upload_photo_through_the_admin
 from tests.factories import decode, make_image_bytes
 from tests.processes import (
-    PASSWORD,
+    PLAIN_HTTP,
     free_port,
+    gunicorn_command,
     manage,
     prepare_deployment,
     running_server,
@@ -32,33 +32,6 @@ pytestmark = pytest.mark.servers
 def deployment(request, tmp_path):
     """A copy of the project with UPLOAD_DIR unset, relative or absolute."""
     return prepare_deployment(tmp_path, request.param)
-
-
-def upload_photo_through_the_admin(
-    base_url: str, photo: bytes
-) -> tuple[AdminSession, str]:
-    """Add a registrant with photo in the admin; return the thumbnail it lists."""
-    session = AdminSession(base_url)
-    session.log_in("staff", PASSWORD)
-    form = session.text("/admin/webinars/registrant/add/")
-    webinar_id = re.search(r'<option value="(\d+)">Uploads everywhere', form).group(1)
-    changelist = session.post(
-        "/admin/webinars/registrant/add/",
-        form,
-        files={"photo": ("grace hopper.jpg", photo, "image/jpeg")},
-        webinar=webinar_id,
-        name="Grace Hopper",
-        email="grace@example.com",
-        status="registered",
-        group="marketing",
-        registered_at_0="2026-11-27",
-        registered_at_1="10:00:00",
-    )
-    thumbnail = re.search(
-        r'<img src="(/static/uploads/photos/thumbs/[^"]+)"', changelist
-    )
-    assert thumbnail, changelist
-    return session, thumbnail.group(1)
 
 
 def assert_serves_photo_and_admin_css(base_url, upload_dir):
@@ -131,7 +104,7 @@ def test_runserver_with_debug_on_serves_uploads_and_static(deployment, tmp_path)
 
 def test_gunicorn_with_debug_off_serves_uploads_and_hashed_static(deployment, tmp_path):
     project, upload_dir, env = deployment
-    env |= {
+    env |= PLAIN_HTTP | {
         "DEBUG": "false",
         "SECRET_KEY": "a-long-random-secret-for-this-test-only",
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -139,18 +112,7 @@ def test_gunicorn_with_debug_off_serves_uploads_and_hashed_static(deployment, tm
     collected = manage(project, "collectstatic", "--no-input", env=env)
     assert collected.returncode == 0, collected.stderr
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--config",
-        str(project / "gunicorn.conf.py"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "2",
-        "fastopp.wsgi",
-    ]
+    command = gunicorn_command(project, port, "--workers", "2")
 
     with running_server(
         command, port=port, env=env, cwd=tmp_path, log=tmp_path / "log"
@@ -179,16 +141,7 @@ def test_gunicorn_refuses_to_start_when_upload_dir_is_unusable(tmp_path):
     port = free_port()
 
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            str(project / "gunicorn.conf.py"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "fastopp.wsgi",
-        ],
+        gunicorn_command(project, port),
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -3,27 +3,22 @@ System checks for where uploads live.
 
 They replace the rules of django.contrib.staticfiles.utils.check_settings()
 that still hold with uploads under /static/uploads/ (see
-webinars/staticfiles.py), and make an unusable UPLOAD_DIR stop `manage.py
-check`, runserver, migrate and gunicorn start-up with a sentence.
+webinars/staticfiles.py), make an unusable UPLOAD_DIR stop `manage.py
+check`, runserver, migrate and gunicorn start-up with a sentence, and warn
+about deployments that will lose their uploads at the next restart.
 """
 
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
-from pathlib import Path
+import stat
 
 from django.apps import apps
 from django.conf import settings
-from django.core.checks import Error, Tags, register
-from django.core.files.storage import FileSystemStorage, storages
+from django.core.checks import Error, Tags, Warning, register
 
-from webinars import media
-
-HINT_WRITABLE = (
-    "Set UPLOAD_DIR to a directory this process can write (in a container, "
-    "the mounted volume), or give uid {uid} write access to it."
-)
+from webinars import upload_dir
 
 
 def _contains(outer: str | os.PathLike, inner: str | os.PathLike) -> bool:
@@ -31,41 +26,124 @@ def _contains(outer: str | os.PathLike, inner: str | os.PathLike) -> bool:
     return os.path.commonpath([outer, inner]) == outer
 
 
-def _upload_dir_error(check_id: str, problem: str) -> Error:
-    return Error(
-        f"UPLOAD_DIR {problem} (UPLOAD_DIR={settings.UPLOAD_DIR!r} resolves "
-        f"to {settings.MEDIA_ROOT}).",
-        hint=HINT_WRITABLE.format(uid=os.getuid()),
-        id=check_id,
+@register(Tags.files)
+def check_upload_dir_writable(app_configs=None, **kwargs):
+    """Create UPLOAD_DIR when missing and prove it takes a file."""
+    if not upload_dir.stores_locally():
+        return []
+    return upload_dir_errors(upload_dir.probe())
+
+
+def upload_dir_errors(probe: upload_dir.UploadDirProbe) -> list[Error]:
+    """Explain a failed probe of UPLOAD_DIR, and how to fix it."""
+    if probe.ok:
+        return []
+    where = "" if probe.path == settings.MEDIA_ROOT else f"subdirectory {probe.path} "
+    check_id, problem = {
+        "not_a_directory": ("webinars.E001", "is not a directory"),
+        "cannot_create": ("webinars.E002", f"cannot be created: {probe.reason}"),
+        "not_writable": ("webinars.E003", f"{where}is not writable: {probe.reason}"),
+    }[probe.problem]
+    return [
+        Error(
+            f"UPLOAD_DIR {problem} (UPLOAD_DIR={settings.UPLOAD_DIR!r} resolves "
+            f"to {settings.MEDIA_ROOT}).",
+            hint=_upload_dir_fix(probe),
+            id=check_id,
+        )
+    ]
+
+
+def _upload_dir_fix(probe: upload_dir.UploadDirProbe) -> str:
+    if probe.problem == "not_a_directory":
+        return (
+            f"A file is in the way at {probe.path}: move it aside, or point "
+            "UPLOAD_DIR at a directory."
+        )
+    # Creating UPLOAD_DIR needs the right to write in its nearest existing parent.
+    directory = upload_dir.nearest_existing(probe.path)
+    if not directory.is_dir():
+        return (
+            f"{directory} is a file, not a directory: move it aside, or point "
+            "UPLOAD_DIR elsewhere."
+        )
+    info = directory.stat()
+    needs = (
+        f"uid {os.getuid()} (gid {os.getgid()}) needs write and search permission "
+        f"(w and x) on {directory}, which is owned by uid {info.st_uid}, gid "
+        f"{info.st_gid} with mode {stat.filemode(info.st_mode)}."
+    )
+    if probe.errno == errno.EROFS:
+        return f"{needs} It is on a read-only filesystem: mount the volume read-write."
+    return (
+        f"{needs} Give that uid the directory (chown {os.getuid()} {directory}), "
+        "or its group (Kubernetes: securityContext.fsGroup; ECS: an EFS access "
+        "point), or point UPLOAD_DIR at a directory it can write."
     )
 
 
 @register(Tags.files)
-def check_upload_dir_writable(app_configs=None, **kwargs):
-    """Create UPLOAD_DIR when missing and prove it takes a file."""
-    if not isinstance(storages["default"], FileSystemStorage):
+def check_uploads_persist(app_configs=None, **kwargs):
+    """Warn when uploads land on a disk that the platform throws away."""
+    return upload_dir_warnings()
+
+
+def upload_dir_warnings() -> list[Warning]:
+    """Return the warnings about losing uploads, for checks and check_uploads."""
+    if not upload_dir.stores_locally():
         return []
-    root = Path(settings.MEDIA_ROOT)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        return [_upload_dir_error("webinars.E001", "is not a directory")]
-    except OSError as exc:
-        return [
-            _upload_dir_error("webinars.E002", f"cannot be created: {exc.strerror}")
-        ]
-    # The upload directories that exist already (a copied volume may have
-    # them owned by someone else) must take a file as well as the root.
-    existing = [root / name for name in media.served_directories()]
-    for directory in [root, *(d for d in existing if d.is_dir())]:
-        try:
-            with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-check-"):
-                pass
-        except OSError as exc:
-            where = "" if directory == root else f"subdirectory {directory} "
-            problem = f"{where}is not writable: {exc.strerror}"
-            return [_upload_dir_error("webinars.E003", problem)]
-    return []
+    mount = upload_dir.upload_dir_mount()
+    warnings = []
+    if "DYNO" in os.environ:
+        warnings.append(
+            Warning(
+                f"Uploads are stored on this Heroku dyno's disk ({settings.MEDIA_ROOT}"
+                "; DYNO is set), which is discarded at every restart and deploy: "
+                "photos will vanish.",
+                hint="Heroku has no persistent disk: store uploads in object "
+                "storage. See docs/deployment/heroku.md.",
+                id="webinars.W001",
+            )
+        )
+    elif "K_SERVICE" in os.environ and not _on_network_filesystem(mount):
+        warnings.append(
+            Warning(
+                f"Uploads are stored on this Cloud Run instance's in-memory disk "
+                f"({settings.MEDIA_ROOT}; K_SERVICE is set), which is lost when "
+                "the instance stops: photos will vanish.",
+                hint="Mount a Cloud Storage bucket or a Filestore share and point "
+                "UPLOAD_DIR at it. See docs/deployment/cloud-run.md.",
+                id="webinars.W002",
+            )
+        )
+    if (
+        not settings.DEBUG
+        and _contains(settings.BASE_DIR, settings.MEDIA_ROOT)
+        and not _volume_inside_project(mount)
+    ):
+        warnings.append(
+            Warning(
+                f"UPLOAD_DIR ({settings.MEDIA_ROOT}) is inside the project's code "
+                f"({settings.BASE_DIR}) and no volume is mounted there: a new "
+                "image or release replaces that directory, and the uploads with it.",
+                hint="Mount a persistent volume and point UPLOAD_DIR at it "
+                "(/app/uploads in the Docker image). See docs/deployment/.",
+                id="webinars.W003",
+            )
+        )
+    return warnings
+
+
+def _on_network_filesystem(mount: upload_dir.Mount | None) -> bool:
+    # Cloud Run's volumes: Cloud Storage through FUSE, Filestore through NFS.
+    return mount is not None and mount.fstype.startswith(("fuse", "nfs"))
+
+
+def _volume_inside_project(mount: upload_dir.Mount | None) -> bool:
+    project = os.path.realpath(settings.BASE_DIR)
+    return (
+        mount is not None and mount.point != project and _contains(project, mount.point)
+    )
 
 
 @register(Tags.staticfiles)

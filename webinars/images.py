@@ -198,7 +198,8 @@ def _open(data: bytes) -> Image.Image:
 
 def _damaged(format_name: str) -> PhotoRejected:
     return PhotoRejected(
-        f"This {format_name} file is damaged or incomplete and cannot be read.", "corrupt"
+        f"This {format_name} file is damaged or incomplete and cannot be read.",
+        "corrupt",
     )
 
 

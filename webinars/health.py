@@ -1,0 +1,87 @@
+"""
+Probes for the platforms: /healthz (the process answers) and /readyz (it can
+serve: the database answers a query and UPLOAD_DIR takes a file).
+
+Both answer JSON that names no host, path or secret, so that they can be left
+open to anyone who reaches the app.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from webinars import upload_dir
+
+logger = logging.getLogger(__name__)
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Say the process is alive, touching neither the database nor the disk."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_safe
+def readyz(request: HttpRequest) -> HttpResponse:
+    """Query the database and write a file to UPLOAD_DIR; 503 if either fails."""
+    checks = {"database": _database_status(), "uploads": _uploads_status()}
+    ready = all(status == "ok" for status in checks.values())
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks},
+        status=200 if ready else 503,
+    )
+
+
+def _database_status() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        # The reason may name hosts and users: it goes to the log only.
+        logger.warning("Not ready: the database did not answer: %s", exc)
+        return "unavailable"
+    return "ok"
+
+
+def _uploads_status() -> str:
+    if not upload_dir.stores_locally():
+        return "ok"  # object storage: nothing on this machine to prove
+    probe = upload_dir.probe()
+    if not probe.ok:
+        logger.warning(
+            "Not ready: UPLOAD_DIR %s %s: %s", probe.path, probe.problem, probe.reason
+        )
+    return "ok" if probe.ok else probe.problem
+
+
+class ProbeMiddleware:
+    """
+    Answer /healthz and /readyz before host validation and the HTTPS redirect.
+
+    Platforms probe a container at its own address over plain HTTP: the Host
+    header is an IP that ALLOWED_HOSTS rightly refuses (400), and
+    SECURE_SSL_REDIRECT would answer 301. The probes say nothing that depends
+    on the host, so they skip both. List this first in MIDDLEWARE.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        probe = _probes().get(request.path_info)
+        return probe(request) if probe else self.get_response(request)
+
+
+@functools.cache
+def _probes() -> dict[str, Callable[[HttpRequest], HttpResponse]]:
+    return {reverse(view.__name__): view for view in (healthz, readyz)}

@@ -1,0 +1,152 @@
+"""
+`python manage.py check_uploads`: what to look at when uploads fail, in one
+place, and a real write that proves UPLOAD_DIR works.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import shutil
+import stat
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.core.management.base import BaseCommand, CommandError
+from django.template.defaultfilters import filesizeformat
+
+from webinars import checks, upload_dir
+from webinars.models import Registrant
+
+
+class Command(BaseCommand):
+    help = (
+        "Show where uploads are stored and who may write there, write and delete "
+        "a test file, and say how to fix what is wrong (exit status 1)."
+    )
+    # Run even when the system checks would stop start-up: this explains them.
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--quiet",
+            action="store_true",
+            help="Print nothing when UPLOAD_DIR works (for start scripts).",
+        )
+
+    def handle(self, *args, quiet: bool = False, **options):
+        root = Path(settings.MEDIA_ROOT)
+        before = _directory_state(root)
+        probe = upload_dir.probe() if upload_dir.stores_locally() else None
+        problems = checks.upload_dir_errors(probe) if probe else []
+        if quiet and not problems:
+            return
+        for label, value in _report(root, before, probe):
+            self.stdout.write(f"{label + ':':<17} {value}")
+        for warning in checks.upload_dir_warnings():
+            self.stdout.write(
+                self.style.WARNING(f"Warning: {warning.msg}\nFix: {warning.hint}")
+            )
+        if problems:
+            raise CommandError(
+                "\n".join(f"{problem.msg}\nFix: {problem.hint}" for problem in problems)
+            )
+        self.stdout.write(self.style.SUCCESS("UPLOAD_DIR works."))
+
+
+def _report(root: Path, before: str, probe: upload_dir.UploadDirProbe | None):
+    backend = type(storages["default"])
+    yield "UPLOAD_DIR", f"{root} (UPLOAD_DIR={settings.UPLOAD_DIR!r})"
+    yield "URL prefix", settings.MEDIA_URL
+    yield "Storage backend", f"{backend.__module__}.{backend.__qualname__}"
+    if probe is None:
+        yield "Local checks", "skipped: uploads are not stored on this machine"
+        return
+    yield "Directory", _directory_outcome(before, probe)
+    yield "Owner and mode", _owner_and_mode(root)
+    mount = upload_dir.upload_dir_mount()
+    yield "Filesystem", f"{mount.fstype}, mounted at {mount.point}" if mount else "?"
+    yield "This process", _process()
+    yield (
+        "Write test",
+        (
+            "a test file was created and deleted"
+            if probe.ok
+            else f"failed: {probe.reason}"
+        ),
+    )
+    usage = shutil.disk_usage(upload_dir.nearest_existing(root))
+    yield (
+        "Free space",
+        (f"{filesizeformat(usage.free)} free of {filesizeformat(usage.total)}"),
+    )
+    yield "Stored photos", _stored_photos(root)
+
+
+def _directory_state(root: Path) -> str:
+    if root.is_dir():
+        return "exists"
+    return "a file is in the way" if root.exists() else "missing"
+
+
+def _directory_outcome(before: str, probe: upload_dir.UploadDirProbe) -> str:
+    if probe.created:
+        return "was missing; created it, with its parents"
+    if probe.problem == "cannot_create":
+        return f"missing, and it cannot be created: {probe.reason}"
+    return before
+
+
+def _write_outcome(probe: upload_dir.UploadDirProbe) -> str:
+    if probe.ok:
+        return "a test file was created and deleted"
+    if probe.problem == "not_writable":
+        return f"failed: {probe.reason}"
+    return "not possible: there is no directory to write in"
+
+
+def _owner_and_mode(root: Path) -> str:
+    path = upload_dir.nearest_existing(root)
+    info = path.stat()
+    described = (
+        f"uid {_user(info.st_uid)}, gid {_group(info.st_gid)}, "
+        f"{stat.filemode(info.st_mode)}"
+    )
+    return described if path == root else f"{described} (of {path})"
+
+
+def _process() -> str:
+    groups = ", ".join(str(gid) for gid in os.getgroups()) or "none"
+    return f"uid {_user(os.getuid())}, gid {_group(os.getgid())}, groups {groups}"
+
+
+def _stored_photos(root: Path) -> str:
+    folder = root / Registrant._meta.get_field("photo").upload_to
+    count = size = 0
+    for directory, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(directory, name)
+            if not name.startswith(".") and os.path.isfile(path):
+                count += 1
+                size += os.path.getsize(path)
+    return f"{count} files, {_size(size)}, in {folder}"
+
+
+def _size(bytes: int) -> str:
+    return filesizeformat(bytes).replace("\xa0", " ")
+
+
+def _user(uid: int) -> str:
+    try:
+        return f"{uid} ({pwd.getpwuid(uid).pw_name})"
+    except KeyError:  # containers often run as a uid with no name
+        return str(uid)
+
+
+def _group(gid: int) -> str:
+    try:
+        return f"{gid} ({grp.getgrgid(gid).gr_name})"
+    except KeyError:
+        return str(gid)

@@ -47,6 +47,7 @@ def mount_tmpfs():
     def mount(path: Path, *, read_only: bool = False) -> Path:
         if os.geteuid() != 0:
             pytest.skip("only root can mount a filesystem here")
+        path.mkdir(parents=True, exist_ok=True)
         options = "ro,size=64k" if read_only else "size=64k"
         result = subprocess.run(
             ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],

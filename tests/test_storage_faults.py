@@ -1,0 +1,185 @@
+"""
+A full disk, a read-only volume or a refused write: the user is told, the
+registrant keeps the previous photo, and no partial file remains.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import subprocess
+from http import HTTPStatus
+
+import pytest
+from django.db import OperationalError, connection
+from PIL import Image
+
+from tests.factories import files_in, make_registrant, make_upload, make_user
+from webinars.models import PhotoEvent
+
+pytestmark = pytest.mark.django_db
+
+JSON = {"HTTP_ACCEPT": "application/json"}
+
+
+@pytest.fixture
+def staff(client):
+    client.force_login(make_user("root", is_superuser=True))
+    return client
+
+
+def noise_png(edge: int = 300) -> bytes:
+    """A PNG that does not compress: far larger than a 64 KiB volume."""
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (edge, edge), os.urandom(edge * edge * 3)).save(
+        buffer, "PNG"
+    )
+    return buffer.getvalue()
+
+
+def upload(client, registrant, content: bytes):
+    photo = make_upload("new.png")
+    photo.file = io.BytesIO(content)
+    photo.size = len(content)
+    return client.post(f"/upload-photo/{registrant.pk}", {"photo": photo}, **JSON)
+
+
+def assert_nothing_changed(registrant, volume, files_before):
+    previous = registrant.photo.name
+    registrant.refresh_from_db()
+    assert registrant.photo.name == previous
+    assert files_in(volume) == files_before  # no partial or half-set files
+    assert PhotoEvent.objects.filter(action="replaced").count() == 0
+
+
+def test_a_full_disk_answers_507_and_keeps_the_previous_photo(
+    staff, settings, tmp_path, mount_tmpfs, caplog
+):
+    volume = mount_tmpfs(tmp_path / "volume")  # 64 KiB
+    settings.MEDIA_ROOT = str(volume)
+    registrant = make_registrant(photo=make_upload("small.png"))
+    before = files_in(volume)
+
+    response = upload(staff, registrant, noise_png())
+
+    assert response.status_code == HTTPStatus.INSUFFICIENT_STORAGE
+    assert response.json()["error"] == (
+        "The photo was not saved because the upload volume is full. Any previous "
+        "photo is unchanged; please tell an administrator."
+    )
+    assert_nothing_changed(registrant, volume, before)
+    assert "No space left on device" in caplog.text
+
+
+def test_a_read_only_volume_answers_503_and_keeps_the_previous_photo(
+    staff, settings, tmp_path, mount_tmpfs, caplog
+):
+    volume = mount_tmpfs(tmp_path / "volume")
+    settings.MEDIA_ROOT = str(volume)
+    registrant = make_registrant(photo=make_upload("small.png"))
+    before = files_in(volume)
+    subprocess.run(["mount", "-o", "remount,ro", str(volume)], check=True)
+
+    response = upload(staff, registrant, noise_png(40))
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert "the upload volume is read-only" in response.json()["error"]
+    assert_nothing_changed(registrant, volume, before)
+    assert "Read-only file system" in caplog.text
+
+
+FAULTS = [
+    (errno.ENOSPC, HTTPStatus.INSUFFICIENT_STORAGE, "the upload volume is full"),
+    (errno.EDQUOT, HTTPStatus.INSUFFICIENT_STORAGE, "the upload volume is full"),
+    (errno.EROFS, HTTPStatus.SERVICE_UNAVAILABLE, "the upload volume is read-only"),
+    (errno.EACCES, HTTPStatus.SERVICE_UNAVAILABLE, "may not write to the upload"),
+    (errno.EPERM, HTTPStatus.SERVICE_UNAVAILABLE, "may not write to the upload"),
+    (errno.EIO, HTTPStatus.SERVICE_UNAVAILABLE, "the upload storage failed"),
+]
+
+
+def fail_flush_number(monkeypatch, number: int, code: int) -> None:
+    """Make the number-th flush to disk fail with code, after data was written."""
+    calls = []
+    real_fsync = os.fsync
+
+    def fsync(descriptor):
+        calls.append(descriptor)
+        if len(calls) == number:
+            raise OSError(code, os.strerror(code))
+        return real_fsync(descriptor)
+
+    monkeypatch.setattr("webinars.storage.os.fsync", fsync)
+
+
+@pytest.mark.parametrize(("code", "status", "words"), FAULTS)
+def test_each_write_error_is_explained_and_leaves_nothing(
+    staff, upload_dir, monkeypatch, code, status, words
+):
+    registrant = make_registrant(photo=make_upload("small.png"))
+    before = files_in(upload_dir)
+    fail_flush_number(monkeypatch, 1, code)
+
+    response = upload(staff, registrant, noise_png(40))
+
+    assert response.status_code == status
+    assert words in response.json()["error"]
+    assert_nothing_changed(registrant, upload_dir, before)
+
+
+@pytest.mark.parametrize("failing_write", [2, 3])
+def test_a_failed_thumbnail_removes_the_photo_written_before_it(
+    staff, upload_dir, monkeypatch, failing_write
+):
+    registrant = make_registrant(photo=make_upload("small.png"))
+    before = files_in(upload_dir)
+    fail_flush_number(monkeypatch, failing_write, errno.ENOSPC)
+
+    response = upload(staff, registrant, noise_png(40))
+
+    assert response.status_code == HTTPStatus.INSUFFICIENT_STORAGE
+    assert_nothing_changed(registrant, upload_dir, before)
+
+
+def test_when_the_database_fails_after_the_write_the_new_files_go_again(
+    staff, upload_dir
+):
+    registrant = make_registrant(photo=make_upload("small.png"))
+    before = files_in(upload_dir)
+
+    def refuse_updates(execute, sql, params, many, context):
+        if sql.startswith("UPDATE"):
+            raise OperationalError("database is locked")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(refuse_updates):
+        response = upload(staff, registrant, noise_png(40))
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert_nothing_changed(registrant, upload_dir, before)
+
+
+def test_the_admin_shows_a_storage_fault_with_its_status(
+    staff, upload_dir, monkeypatch
+):
+    registrant = make_registrant(photo=make_upload("small.png"))
+    before = files_in(upload_dir)
+    fail_flush_number(monkeypatch, 1, errno.ENOSPC)
+    form = {
+        "webinar": registrant.webinar_id,
+        "name": "Changed Name",
+        "email": registrant.email,
+        "status": "registered",
+        "group": "marketing",
+        "registered_at_0": "2026-11-27",
+        "registered_at_1": "10:00:00",
+        "photo": make_upload("new.png"),
+    }
+
+    response = staff.post(f"/admin/webinars/registrant/{registrant.pk}/change/", form)
+
+    assert response.status_code == HTTPStatus.INSUFFICIENT_STORAGE
+    assert "the upload volume is full" in response.content.decode()
+    assert_nothing_changed(registrant, upload_dir, before)
+    assert registrant.name == "Ada Lovelace"  # the whole change was rolled back

@@ -30,6 +30,15 @@ def static_root(settings, tmp_path):
     return root
 
 
+@pytest.fixture
+def root_client(client):
+    """The test client, logged in as a superuser."""
+    from tests.factories import make_user
+
+    client.force_login(make_user("root", is_superuser=True))
+    return client
+
+
 @pytest.fixture(autouse=True)
 def upload_temp_dir(settings, tmp_path):
     """Where Django would spool large uploads; tests check it stays empty."""

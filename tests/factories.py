@@ -46,6 +46,30 @@ def make_registrant(*, photo=None, **overrides) -> Registrant:
     return registrant
 
 
+def admin_form(webinar, **fields) -> dict:
+    """The POST data of the admin's registrant form."""
+    return {
+        "webinar": webinar.pk,
+        "name": "Grace Hopper",
+        "email": "grace@example.com",
+        "company": "Navy",
+        "status": Registrant.Status.REGISTERED,
+        "group": Registrant.Group.MARKETING,
+        "registered_at_0": "2026-11-27",
+        "registered_at_1": "10:00:00",
+        "notes": "",
+    } | fields
+
+
+def admin_form_for(registrant, **fields) -> dict:
+    """The admin's form for registrant as it stands, with fields changed."""
+    current = {
+        name: getattr(registrant, name)
+        for name in ("name", "email", "company", "status", "group", "notes")
+    }
+    return admin_form(registrant.webinar, **current) | fields
+
+
 def make_user(username: str = "staff", *, role: str | None = None, **overrides):
     """A user, staff by default, in the role group named by role."""
     fields = {"is_staff": True} | overrides

@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories import (
+    admin_form,
     decode,
     files_in,
     make_image_bytes,
@@ -24,20 +25,6 @@ ADD_URL = "/admin/webinars/registrant/add/"
 CHANGELIST_URL = "/admin/webinars/registrant/"
 
 
-def registrant_form(webinar, **overrides):
-    return {
-        "webinar": webinar.pk,
-        "name": "Grace Hopper",
-        "email": "grace@example.com",
-        "company": "Navy",
-        "status": Registrant.Status.REGISTERED,
-        "group": Registrant.Group.MARKETING,
-        "registered_at_0": "2026-11-27",
-        "registered_at_1": "10:00:00",
-        "notes": "",
-    } | overrides
-
-
 def change_url(registrant):
     return f"/admin/webinars/registrant/{registrant.pk}/change/"
 
@@ -49,7 +36,7 @@ def test_an_admin_upload_lands_in_upload_dir_and_is_served_below_static_uploads(
     image = make_image_bytes("JPEG")
 
     response = admin_client.post(
-        ADD_URL, registrant_form(webinar, photo=make_upload("grace.jpg", fmt="JPEG"))
+        ADD_URL, admin_form(webinar, photo=make_upload("grace.jpg", fmt="JPEG"))
     )
 
     assert response.status_code == HTTPStatus.FOUND, response.context["errors"]
@@ -72,7 +59,7 @@ def test_upload_dir_and_its_photos_directory_are_created_when_missing(
     settings.MEDIA_ROOT = str(tmp_path / "not" / "yet" / "there")
 
     response = admin_client.post(
-        ADD_URL, registrant_form(make_webinar(), photo=make_upload())
+        ADD_URL, admin_form(make_webinar(), photo=make_upload())
     )
 
     assert response.status_code == HTTPStatus.FOUND
@@ -90,9 +77,7 @@ def test_the_change_form_shows_the_current_photo_as_an_image(admin_client):
 
 def test_replacing_a_photo_stores_the_new_one(admin_client, upload_dir):
     registrant = make_registrant(photo=make_upload())
-    form = registrant_form(
-        registrant.webinar, photo=make_upload("new.png", color="orange")
-    )
+    form = admin_form(registrant.webinar, photo=make_upload("new.png", color="orange"))
 
     response = admin_client.post(change_url(registrant), form)
 
@@ -108,7 +93,7 @@ def test_clearing_a_photo_empties_the_field(admin_client):
 
     response = admin_client.post(
         change_url(registrant),
-        registrant_form(registrant.webinar, **{"photo-clear": "on"}),
+        admin_form(registrant.webinar, **{"photo-clear": "on"}),
     )
 
     assert response.status_code == HTTPStatus.FOUND
@@ -121,7 +106,7 @@ def test_a_file_that_is_not_an_image_is_refused_with_a_message(
 ):
     upload = SimpleUploadedFile("notes.png", b"%PDF-1.7 not an image", "image/png")
 
-    response = admin_client.post(ADD_URL, registrant_form(make_webinar(), photo=upload))
+    response = admin_client.post(ADD_URL, admin_form(make_webinar(), photo=upload))
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "Photos must be JPEG, PNG, WebP or GIF; this file is PDF." in (
@@ -135,7 +120,7 @@ def test_the_same_email_twice_for_one_webinar_is_refused(admin_client):
     existing = make_registrant(email="Ada@Example.com")
 
     response = admin_client.post(
-        ADD_URL, registrant_form(existing.webinar, email="ada@example.com")
+        ADD_URL, admin_form(existing.webinar, email="ada@example.com")
     )
 
     assert "already registered for this webinar" in response.content.decode()

@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from tests.factories import (
+    admin_form_for,
     files_in,
     make_registrant,
     make_upload,
@@ -47,20 +48,6 @@ def files_of(*registrants) -> set[str]:
     }
 
 
-def change_form(registrant, **fields):
-    return {
-        "webinar": registrant.webinar_id,
-        "name": registrant.name,
-        "email": registrant.email,
-        "company": registrant.company,
-        "status": registrant.status,
-        "group": registrant.group,
-        "registered_at_0": "2026-11-27",
-        "registered_at_1": "10:00:00",
-        "notes": registrant.notes,
-    } | fields
-
-
 def test_replacing_in_the_admin_deletes_the_old_files(client, root, upload_dir, commit):
     registrant = make_registrant(photo=make_upload("old.png"))
     old = files_of(registrant)
@@ -68,7 +55,7 @@ def test_replacing_in_the_admin_deletes_the_old_files(client, root, upload_dir, 
 
     with commit():
         response = client.post(
-            url, change_form(registrant, photo=make_upload("new.png"))
+            url, admin_form_for(registrant, photo=make_upload("new.png"))
         )
 
     assert response.status_code == HTTPStatus.FOUND
@@ -82,7 +69,7 @@ def test_clearing_in_the_admin_deletes_the_files(client, root, upload_dir, commi
     url = f"/admin/webinars/registrant/{registrant.pk}/change/"
 
     with commit():
-        client.post(url, change_form(registrant, **{"photo-clear": "on"}))
+        client.post(url, admin_form_for(registrant, **{"photo-clear": "on"}))
 
     registrant.refresh_from_db()
     assert not registrant.photo

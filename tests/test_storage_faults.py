@@ -15,18 +15,17 @@ import pytest
 from django.db import OperationalError, connection
 from PIL import Image
 
-from tests.factories import files_in, make_registrant, make_upload, make_user
+from tests.factories import (
+    admin_form_for,
+    files_in,
+    make_registrant,
+    make_upload,
+)
 from webinars.models import PhotoEvent
 
 pytestmark = pytest.mark.django_db
 
 JSON = {"HTTP_ACCEPT": "application/json"}
-
-
-@pytest.fixture
-def staff(client):
-    client.force_login(make_user("root", is_superuser=True))
-    return client
 
 
 def noise_png(edge: int = 300) -> bytes:
@@ -54,14 +53,14 @@ def assert_nothing_changed(registrant, volume, files_before):
 
 
 def test_a_full_disk_answers_507_and_keeps_the_previous_photo(
-    staff, settings, tmp_path, mount_tmpfs, caplog
+    root_client, settings, tmp_path, mount_tmpfs, caplog
 ):
     volume = mount_tmpfs(tmp_path / "volume")  # 64 KiB
     settings.MEDIA_ROOT = str(volume)
     registrant = make_registrant(photo=make_upload("small.png"))
     before = files_in(volume)
 
-    response = upload(staff, registrant, noise_png())
+    response = upload(root_client, registrant, noise_png())
 
     assert response.status_code == HTTPStatus.INSUFFICIENT_STORAGE
     assert response.json()["error"] == (
@@ -73,7 +72,7 @@ def test_a_full_disk_answers_507_and_keeps_the_previous_photo(
 
 
 def test_a_read_only_volume_answers_503_and_keeps_the_previous_photo(
-    staff, settings, tmp_path, mount_tmpfs, caplog
+    root_client, settings, tmp_path, mount_tmpfs, caplog
 ):
     volume = mount_tmpfs(tmp_path / "volume")
     settings.MEDIA_ROOT = str(volume)
@@ -81,7 +80,7 @@ def test_a_read_only_volume_answers_503_and_keeps_the_previous_photo(
     before = files_in(volume)
     subprocess.run(["mount", "-o", "remount,ro", str(volume)], check=True)
 
-    response = upload(staff, registrant, noise_png(40))
+    response = upload(root_client, registrant, noise_png(40))
 
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert "the upload volume is read-only" in response.json()["error"]
@@ -115,13 +114,13 @@ def fail_flush_number(monkeypatch, number: int, code: int) -> None:
 
 @pytest.mark.parametrize(("code", "status", "words"), FAULTS)
 def test_each_write_error_is_explained_and_leaves_nothing(
-    staff, upload_dir, monkeypatch, code, status, words
+    root_client, upload_dir, monkeypatch, code, status, words
 ):
     registrant = make_registrant(photo=make_upload("small.png"))
     before = files_in(upload_dir)
     fail_flush_number(monkeypatch, 1, code)
 
-    response = upload(staff, registrant, noise_png(40))
+    response = upload(root_client, registrant, noise_png(40))
 
     assert response.status_code == status
     assert words in response.json()["error"]
@@ -130,20 +129,20 @@ def test_each_write_error_is_explained_and_leaves_nothing(
 
 @pytest.mark.parametrize("failing_write", [2, 3])
 def test_a_failed_thumbnail_removes_the_photo_written_before_it(
-    staff, upload_dir, monkeypatch, failing_write
+    root_client, upload_dir, monkeypatch, failing_write
 ):
     registrant = make_registrant(photo=make_upload("small.png"))
     before = files_in(upload_dir)
     fail_flush_number(monkeypatch, failing_write, errno.ENOSPC)
 
-    response = upload(staff, registrant, noise_png(40))
+    response = upload(root_client, registrant, noise_png(40))
 
     assert response.status_code == HTTPStatus.INSUFFICIENT_STORAGE
     assert_nothing_changed(registrant, upload_dir, before)
 
 
 def test_when_the_database_fails_after_the_write_the_new_files_go_again(
-    staff, upload_dir
+    root_client, upload_dir
 ):
     registrant = make_registrant(photo=make_upload("small.png"))
     before = files_in(upload_dir)
@@ -154,30 +153,23 @@ def test_when_the_database_fails_after_the_write_the_new_files_go_again(
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(refuse_updates):
-        response = upload(staff, registrant, noise_png(40))
+        response = upload(root_client, registrant, noise_png(40))
 
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert_nothing_changed(registrant, upload_dir, before)
 
 
 def test_the_admin_shows_a_storage_fault_with_its_status(
-    staff, upload_dir, monkeypatch
+    root_client, upload_dir, monkeypatch
 ):
     registrant = make_registrant(photo=make_upload("small.png"))
     before = files_in(upload_dir)
     fail_flush_number(monkeypatch, 1, errno.ENOSPC)
-    form = {
-        "webinar": registrant.webinar_id,
-        "name": "Changed Name",
-        "email": registrant.email,
-        "status": "registered",
-        "group": "marketing",
-        "registered_at_0": "2026-11-27",
-        "registered_at_1": "10:00:00",
-        "photo": make_upload("new.png"),
-    }
+    form = admin_form_for(registrant, name="Changed Name", photo=make_upload("new.png"))
 
-    response = staff.post(f"/admin/webinars/registrant/{registrant.pk}/change/", form)
+    response = root_client.post(
+        f"/admin/webinars/registrant/{registrant.pk}/change/", form
+    )
 
     assert response.status_code == HTTPStatus.INSUFFICIENT_STORAGE
     assert "the upload volume is full" in response.content.decode()

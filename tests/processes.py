@@ -142,13 +142,14 @@ Registrant.objects.create(
 
 
 def prepare_deployment(
-    root: Path, layout: str = "absolute"
+    root: Path, layout: str = "absolute", database_url: str | None = None
 ) -> tuple[Path, Path, dict[str, str]]:
     """
-    Copy the project to root/app, migrated, with its database in root/volume,
-    a superuser "staff", a marketing user "mia" (both with PASSWORD) and a
-    public registrant, Ada Lovelace. UPLOAD_DIR is root/volume/uploads for
-    the "absolute" layout, var/uploads for "relative" and unset for "default".
+    Copy the project to root/app, migrated, with its database in root/volume
+    (or at database_url), a superuser "staff", a marketing user "mia" (both
+    with PASSWORD) and a public registrant, Ada Lovelace. UPLOAD_DIR is
+    root/volume/uploads for the "absolute" layout, var/uploads for "relative"
+    and unset for "default".
     """
     project = copy_project(root / "app")
     volume = root / "volume"
@@ -159,7 +160,7 @@ def prepare_deployment(
         "default": (project / "static" / "uploads", {}),
     }[layout]
     env = clean_env(
-        DATABASE_URL=f"sqlite:///{volume / 'db.sqlite3'}",
+        DATABASE_URL=database_url or f"sqlite:///{volume / 'db.sqlite3'}",
         STATIC_ROOT=str(root / "staticfiles"),
         **variables,
     )

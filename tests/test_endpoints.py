@@ -9,6 +9,7 @@ from http import HTTPStatus
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 
 from tests.factories import (
@@ -20,6 +21,7 @@ from tests.factories import (
     make_user,
 )
 from webinars import media
+from webinars.models import Registrant
 
 pytestmark = pytest.mark.django_db
 
@@ -239,3 +241,30 @@ def test_anonymous_form_posts_are_sent_to_log_in(client, registrant):
 
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"].startswith("/accounts/login/?next=/update-notes/")
+
+
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [("update-notes", {"notes": "x"}), ("upload-photo", {})],
+)
+def test_a_registrant_deleted_during_the_request_is_a_404(
+    staff, registrant, upload_dir, action, data
+):
+    if action == "upload-photo":
+        data = {"photo": make_upload()}
+
+    deleted = []
+
+    def delete_first(execute, sql, params, many, context):
+        if not deleted and (sql.startswith("UPDATE") or "FOR UPDATE" in sql):
+            deleted.append(sql)  # first, as deleting runs queries too
+            Registrant.objects.filter(pk=registrant.pk).delete()
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(delete_first):
+        response = staff.post(f"/{action}/{registrant.pk}", data, **JSON)
+
+    assert deleted
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json()["error"] == "No such registrant."
+    assert files_in(upload_dir) == set()

@@ -5,6 +5,7 @@ cleared or deleted photos go once the change commits, never on rollback.
 
 from __future__ import annotations
 
+from hashlib import sha256
 from http import HTTPStatus
 from io import StringIO
 
@@ -153,14 +154,15 @@ def test_a_file_another_row_refers_to_is_never_deleted(upload_dir, commit):
     assert files_of(first.__class__.objects.get(pk=second.pk)) <= files_in(upload_dir)
 
 
-def test_uploads_replacements_and_removals_are_audited(client, root, commit):
+def test_uploads_replacements_and_removals_are_audited(client, root, upload_dir):
     registrant = make_registrant()
-    photo = prepare_photo(make_upload("first.png"))
+    first = prepare_photo(make_upload("first.png"))
+    second = prepare_photo(make_upload("second.png", color="red"))
 
-    services.registrant_photo_set(registrant=registrant, photo=photo, user=root)
-    services.registrant_photo_set(
-        registrant=registrant, photo=prepare_photo(make_upload("second.png")), user=root
-    )
+    services.registrant_photo_set(registrant=registrant, photo=first, user=root)
+    first_name = registrant.photo.name
+    services.registrant_photo_set(registrant=registrant, photo=second, user=root)
+    second_name = registrant.photo.name
     services.registrant_photo_delete(registrant=registrant, user=root)
     make_registrant(email="x@example.com", photo=make_upload())
     services.registrants_delete(registrants=Registrant.objects.all(), user=root)
@@ -173,11 +175,26 @@ def test_uploads_replacements_and_removals_are_audited(client, root, commit):
         "uploaded",
         "deleted",
     ]
-    first = events[0]
-    assert (first.username, first.original_name) == ("root", "first.png")
-    assert (first.size, first.sha256) == (photo.original_size, photo.sha256)
-    assert first.file_name.startswith("photos/")
-    assert events[-1].registrant_label == "Ada Lovelace <x@example.com>"
+    uploaded, replaced, removed, _, deleted = events
+    assert (uploaded.username, uploaded.file_name) == ("root", first_name)
+    assert (uploaded.original_name, uploaded.upload_sha256) == (
+        "first.png",
+        first.upload_sha256,
+    )
+    # Size and SHA-256 are of the stored file, as served.
+    stored = (upload_dir / second_name).read_bytes()
+    assert (replaced.size, replaced.sha256) == (len(stored), sha256(stored).hexdigest())
+    assert (replaced.file_name, replaced.replaced_file_name) == (
+        second_name,
+        first_name,
+    )
+    assert (removed.file_name, removed.size, removed.sha256) == (
+        second_name,
+        second.size,
+        second.sha256,
+    )
+    assert deleted.registrant_label == "Ada Lovelace <x@example.com>"
+    assert deleted.size and deleted.sha256 and deleted.registrant is None
 
 
 def test_the_audit_log_is_read_only_in_the_admin(client, root):
@@ -265,3 +282,57 @@ def test_cleanup_uploads_deletes_old_orphans_only_when_asked(upload_dir):
     assert "kept     photos/left-behind.jpg (younger than --min-age)" in young
     assert "1 orphaned file(s), 0 missing file(s), 1 orphan(s) deleted." in old
     assert files_in(upload_dir) == files_of(kept)
+
+
+def test_two_writers_with_stale_copies_lose_no_file(upload_dir, commit):
+    registrant = make_registrant(photo=make_upload("first.png"))
+    one, two = (Registrant.objects.get(pk=registrant.pk) for _ in range(2))
+
+    with commit():
+        services.registrant_photo_set(
+            registrant=one, photo=prepare_photo(make_upload())
+        )
+    with commit():
+        services.registrant_photo_set(
+            registrant=two, photo=prepare_photo(make_upload())
+        )
+
+    registrant.refresh_from_db()
+    assert registrant.photo.name == two.photo.name
+    assert files_in(upload_dir) == files_of(registrant)  # no orphan, nothing missing
+
+
+def test_saving_other_fields_never_puts_back_an_old_photo(upload_dir, commit):
+    registrant = make_registrant(photo=make_upload("first.png"))
+    stale = Registrant.objects.get(pk=registrant.pk)
+    with commit():
+        services.registrant_photo_set(
+            registrant=registrant, photo=prepare_photo(make_upload("second.png"))
+        )
+
+    stale.name = "Renamed"
+    services.registrant_details_save(registrant=stale)
+
+    fresh = Registrant.objects.get(pk=registrant.pk)
+    assert (fresh.name, fresh.photo.name) == ("Renamed", registrant.photo.name)
+    assert files_in(upload_dir) == files_of(fresh)
+
+
+def test_a_failure_after_the_admin_saved_the_photo_removes_its_files(
+    client, root, upload_dir, monkeypatch
+):
+    registrant = make_registrant(photo=make_upload("old.png"))
+    before = files_in(upload_dir)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the admin failed after saving")
+
+    monkeypatch.setattr("webinars.admin.RegistrantAdmin.log_change", fail)
+    url = f"/admin/webinars/registrant/{registrant.pk}/change/"
+
+    with pytest.raises(RuntimeError):
+        client.post(url, admin_form_for(registrant, photo=make_upload("new.png")))
+
+    assert files_in(upload_dir) == before
+    registrant.refresh_from_db()
+    assert registrant.photo.name in before

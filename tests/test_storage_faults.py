@@ -141,20 +141,24 @@ def test_a_failed_thumbnail_removes_the_photo_written_before_it(
     assert_nothing_changed(registrant, upload_dir, before)
 
 
+@pytest.mark.parametrize("failing", ["UPDATE", ""])  # "": every query
 def test_when_the_database_fails_after_the_write_the_new_files_go_again(
-    root_client, upload_dir
+    root_client, upload_dir, failing
 ):
     registrant = make_registrant(photo=make_upload("small.png"))
     before = files_in(upload_dir)
+    files_written = []
 
-    def refuse_updates(execute, sql, params, many, context):
-        if sql.startswith("UPDATE"):
-            raise OperationalError("database is locked")
+    def fail_once_files_are_written(execute, sql, params, many, context):
+        files_written.append(files_in(upload_dir) != before)
+        if files_written[-1] and sql.startswith(failing):
+            raise OperationalError("server closed the connection unexpectedly")
         return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(refuse_updates):
+    with connection.execute_wrapper(fail_once_files_are_written):
         response = upload(root_client, registrant, noise_png(40))
 
+    assert any(files_written)
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert_nothing_changed(registrant, upload_dir, before)
 

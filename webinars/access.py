@@ -6,7 +6,7 @@ from functools import wraps
 from http import HTTPStatus
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 
@@ -64,10 +64,11 @@ def registrant_staff_required(
                 return _refuse(request, as_json)
             try:
                 return view(request, *args, **kwargs)
-            except Http404:
-                if not as_json:
-                    raise
-                return json_error("No such registrant.", HTTPStatus.NOT_FOUND)
+            except (Http404, ObjectDoesNotExist) as missing:
+                # Also a registrant deleted while this request was running.
+                if as_json:
+                    return json_error("No such registrant.", HTTPStatus.NOT_FOUND)
+                raise Http404("No such registrant.") from missing
 
         wrapper.responds_with_json = json
         return wrapper

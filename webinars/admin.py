@@ -132,7 +132,10 @@ class RegistrantAdmin(admin.ModelAdmin):
     # Photos and deletions go through services, so that files are written
     # atomically, logged, and deleted only once the change commits.
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
+        if change:  # never the photo's fields: another request may have changed them
+            services.registrant_details_save(registrant=obj)
+        else:
+            obj.save()
         photo = form.cleaned_data.get("photo")
         if photo is False and obj.photo:
             services.registrant_photo_delete(registrant=obj, user=request.user)
@@ -140,6 +143,11 @@ class RegistrantAdmin(admin.ModelAdmin):
             services.registrant_photo_set(
                 registrant=obj, photo=photo, user=request.user
             )
+            # For changeform_view, should the admin's transaction roll back.
+            request.photos_written = [
+                *getattr(request, "photos_written", []),
+                obj.photo.name,
+            ]
 
     def delete_model(self, request, obj):
         services.registrants_delete(
@@ -159,6 +167,12 @@ class RegistrantAdmin(admin.ModelAdmin):
                 {**self.admin_site.each_context(request), "message": fault.message},
                 status=fault.status,
             )
+        except Exception:
+            # The admin's transaction rolled back after the photo was stored:
+            # no row refers to those files any more.
+            for name in getattr(request, "photos_written", []):
+                media.delete_photo_files(name)
+            raise
 
     def render_change_form(self, request, context, *args, **kwargs):
         response = super().render_change_form(request, context, *args, **kwargs)

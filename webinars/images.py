@@ -96,11 +96,20 @@ class PreparedPhoto:
     height: int
     original_name: str
     original_size: int
-    sha256: str
+    upload_sha256: str  # of the bytes as received, for the audit log
 
     @property
     def extension(self) -> str:
         return ACCEPTED[self.format][1]
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+    @property
+    def sha256(self) -> str:
+        """Of the stored bytes: what is on disk and served."""
+        return hashlib.sha256(self.content).hexdigest()
 
 
 def prepare_photo(upload) -> PreparedPhoto:
@@ -119,7 +128,7 @@ def prepare_photo(upload) -> PreparedPhoto:
             height=image.height,
             original_name=display_name(upload.name),
             original_size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
+            upload_sha256=hashlib.sha256(data).hexdigest(),
         )
     finally:
         image.close()

@@ -296,6 +296,12 @@ def delete_photo_files(photo_name: str) -> None:
         _delete_quietly(name)
 
 
+def delete_unsaved_photo(photo_name: str) -> None:
+    """Delete a photo just written that no row can refer to (its save failed)."""
+    for name in file_names(photo_name):
+        _delete_quietly(name)
+
+
 def _delete_quietly(name: str) -> None:
     try:
         default_storage.delete(name)

@@ -99,6 +99,10 @@ class Registrant(models.Model):
         blank=True,
         help_text="As the uploader named it; for display only.",
     )
+    photo_size = models.PositiveIntegerField(
+        "photo size in bytes", null=True, blank=True
+    )
+    photo_sha256 = models.CharField("SHA-256 of the photo", max_length=64, blank=True)
     registered_at = models.DateTimeField("registered at", default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -134,7 +138,11 @@ class Registrant(models.Model):
     @property
     def initials(self) -> str:
         """Up to two initials, shown where there is no photo."""
-        return "".join(word[0] for word in self.name.split()[:2]).upper()
+        return initials_of(self.name)
+
+
+def initials_of(name: str) -> str:
+    return "".join(word[0] for word in name.split()[:2]).upper()
 
 
 class PhotoEvent(models.Model):
@@ -162,9 +170,13 @@ class PhotoEvent(models.Model):
     )
     username = models.CharField("by", max_length=150, blank=True)
     file_name = models.CharField("stored as", max_length=200)
+    replaced_file_name = models.CharField("replacing", max_length=200, blank=True)
     original_name = models.CharField("uploaded as", max_length=120, blank=True)
     size = models.PositiveBigIntegerField("size in bytes", null=True, blank=True)
-    sha256 = models.CharField("SHA-256 of the upload", max_length=64, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    upload_sha256 = models.CharField(
+        "SHA-256 of the upload as received", max_length=64, blank=True
+    )
 
     class Meta:
         ordering = ["-at", "-pk"]

@@ -4,82 +4,110 @@ the endpoints and the management commands.
 
 Photo files are written before the database changes and removed again if it
 fails; files a change makes obsolete are deleted only once the transaction
-commits, never if it rolls back (webinars.media).
+commits, never if it rolls back (webinars.media). The photo a row refers to
+is read again, locked, inside each transaction, so two writers never lose a
+file or delete one still referred to.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from webinars import media
 from webinars.images import PreparedPhoto
 from webinars.models import PhotoEvent, Registrant, Webinar
 
+User = AbstractBaseUser | AnonymousUser | None
+
+PHOTO_FIELDS = ("photo", "photo_original_name", "photo_size", "photo_sha256")
+
 
 def registrant_photo_set(
-    *, registrant: Registrant, photo: PreparedPhoto, user=None
+    *, registrant: Registrant, photo: PreparedPhoto, user: User = None
 ) -> Registrant:
     """Store photo as the registrant's photo, replacing any previous one."""
-    old_name = registrant.photo.name
     new_name = media.store_photo(photo)  # raises media.StorageFault
-    action = PhotoEvent.Action.REPLACED if old_name else PhotoEvent.Action.UPLOADED
     try:
         with transaction.atomic():
-            registrant.photo.name = new_name
-            registrant.photo_original_name = photo.original_name
-            registrant.save(
-                update_fields=["photo", "photo_original_name", "updated_at"]
+            current = _locked(registrant)
+            _update(
+                registrant,
+                photo=new_name,
+                photo_original_name=photo.original_name,
+                photo_size=photo.size,
+                photo_sha256=photo.sha256,
             )
-            _log(action, registrant, user, new_name, photo)
-            _delete_files_on_commit([old_name])
-    except DatabaseError:
-        registrant.photo.name = old_name
-        media.delete_photo_files(new_name)
+            _log(
+                PhotoEvent.Action.REPLACED
+                if current.photo
+                else PhotoEvent.Action.UPLOADED,
+                registrant,
+                user,
+                replaced_file_name=current.photo.name,
+                original_name=photo.original_name,
+                upload_sha256=photo.upload_sha256,
+            )
+            _delete_files_on_commit([current.photo.name])
+    except (DatabaseError, Registrant.DoesNotExist):
+        media.delete_unsaved_photo(new_name)
         raise
     return registrant
 
 
-def registrant_photo_delete(*, registrant: Registrant, user=None) -> Registrant:
+def registrant_photo_delete(*, registrant: Registrant, user: User = None) -> Registrant:
     """Remove the registrant's photo; its files go once the change commits."""
-    old_name = registrant.photo.name
     with transaction.atomic():
-        registrant.photo = None
-        registrant.photo_original_name = ""
-        registrant.save(update_fields=["photo", "photo_original_name", "updated_at"])
-        _log(PhotoEvent.Action.REMOVED, registrant, user, old_name)
-        _delete_files_on_commit([old_name])
+        current = _locked(registrant)
+        if current.photo:
+            _log(PhotoEvent.Action.REMOVED, current, user)
+            _update(
+                registrant,
+                photo="",
+                photo_original_name="",
+                photo_size=None,
+                photo_sha256="",
+            )
+            _delete_files_on_commit([current.photo.name])
     return registrant
 
 
 def registrant_notes_update(
-    *, registrant: Registrant, notes: str, user=None
+    *, registrant: Registrant, notes: str, user: User = None
 ) -> Registrant:
-    registrant.notes = notes
-    registrant.save(update_fields=["notes", "updated_at"])
+    """Replace the registrant's notes."""
+    _update(registrant, notes=notes)
     return registrant
 
 
-def registrants_delete(*, registrants: QuerySet[Registrant], user=None) -> int:
+def registrant_details_save(*, registrant: Registrant) -> Registrant:
+    """Save every field of an existing registrant except its photo's."""
+    fields = [
+        field.name
+        for field in Registrant._meta.concrete_fields
+        if not field.primary_key and field.name not in PHOTO_FIELDS
+    ]
+    registrant.save(update_fields=fields)
+    return registrant
+
+
+def registrants_delete(*, registrants: QuerySet[Registrant], user: User = None) -> int:
     """Delete registrants (one or many) and, once committed, their photo files."""
     with transaction.atomic():
         doomed = list(registrants.select_for_update())
         for registrant in doomed:
             if registrant.photo:
-                _log(
-                    PhotoEvent.Action.DELETED_WITH_REGISTRANT,
-                    registrant,
-                    user,
-                    registrant.photo.name,
-                )
+                _log(PhotoEvent.Action.DELETED_WITH_REGISTRANT, registrant, user)
         Registrant.objects.filter(pk__in=[r.pk for r in doomed]).delete()
         _delete_files_on_commit(r.photo.name for r in doomed)
     return len(doomed)
 
 
-def webinars_delete(*, webinars: QuerySet[Webinar], user=None) -> int:
+def webinars_delete(*, webinars: QuerySet[Webinar], user: User = None) -> int:
     """Delete webinars with their registrants and, once committed, photo files."""
     with transaction.atomic():
         registrants_delete(
@@ -89,19 +117,35 @@ def webinars_delete(*, webinars: QuerySet[Webinar], user=None) -> int:
     return deleted
 
 
-def _log(action, registrant: Registrant, user, file_name: str, photo=None) -> None:
+def _locked(registrant: Registrant) -> Registrant:
+    """The registrant's row as it is now, locked until the transaction ends."""
+    return Registrant.objects.select_for_update().get(pk=registrant.pk)
+
+
+def _update(registrant: Registrant, **fields) -> None:
+    """Write fields to the row, and only those; raise DoesNotExist if it is gone."""
+    fields["updated_at"] = timezone.now()
+    if not Registrant.objects.filter(pk=registrant.pk).update(**fields):
+        raise Registrant.DoesNotExist(f"Registrant {registrant.pk} no longer exists.")
+    for name, value in fields.items():
+        setattr(registrant, name, value)
+
+
+def _log(action, registrant: Registrant, user: User, **details) -> None:
+    """Record what happened to the photo registrant has now (its stored file)."""
+    signed_in = user is not None and user.is_authenticated
     PhotoEvent.objects.create(
         action=action,
-        registrant=registrant
-        if action != PhotoEvent.Action.DELETED_WITH_REGISTRANT
-        else None,
+        registrant=None
+        if action == PhotoEvent.Action.DELETED_WITH_REGISTRANT
+        else registrant,
         registrant_label=str(registrant)[:300],
-        user=user if user and user.is_authenticated else None,
-        username=user.get_username() if user and user.is_authenticated else "",
-        file_name=file_name,
-        original_name=photo.original_name if photo else "",
-        size=photo.original_size if photo else None,
-        sha256=photo.sha256 if photo else "",
+        user=user if signed_in else None,
+        username=user.get_username() if signed_in else "",
+        file_name=registrant.photo.name,
+        size=registrant.photo_size,
+        sha256=registrant.photo_sha256,
+        **details,
     )
 
 

@@ -11,14 +11,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
-from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageFont
 
 from webinars import roles, services
 from webinars.images import prepare_photo
-from webinars.models import Registrant, Webinar
+from webinars.models import Registrant, Webinar, initials_of
 
 WEBINARS = [
     ("Uploads that survive a redeploy", 7),
@@ -60,13 +59,15 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        with transaction.atomic():
-            users = {role: self.ensure_user(role) for role in roles.ROLES}
-            webinars = [self.ensure_webinar(title, days) for title, days in WEBINARS]
-            created = sum(
-                self.ensure_registrant(webinars[i % len(webinars)], row, users)
-                for i, row in enumerate(REGISTRANTS)
-            )
+        # No transaction around it all: each registrant and photo is saved (or
+        # not, with its files) on its own, so a run that fails half-way leaves
+        # no orphaned file, and the next run completes it.
+        users = {role: self.ensure_user(role) for role in roles.ROLES}
+        webinars = [self.ensure_webinar(title, days) for title, days in WEBINARS]
+        created = sum(
+            self.ensure_registrant(webinars[i % len(webinars)], row, users)
+            for i, row in enumerate(REGISTRANTS)
+        )
         self.stdout.write(
             f"{len(webinars)} webinars and {len(REGISTRANTS)} registrants "
             f"({created} new). {PASSWORD_HINT}"
@@ -128,7 +129,7 @@ def portrait(name: str) -> SimpleUploadedFile:
     """A 400×400 PNG with the person's initials on a colour taken from the name."""
     digest = hashlib.sha256(name.encode()).digest()
     image = Image.new("RGB", (400, 400), tuple(64 + b // 2 for b in digest[:3]))
-    initials = "".join(word[0] for word in name.split()[:2]).upper()
+    initials = initials_of(name)
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=160)
     draw.text((200, 200), initials, fill="white", font=font, anchor="mm")

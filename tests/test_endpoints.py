@@ -20,7 +20,8 @@ from tests.factories import (
     make_upload,
     make_user,
 )
-from webinars import media
+from webinars import media, services
+from webinars.images import prepare_photo
 from webinars.models import Registrant
 
 pytestmark = pytest.mark.django_db
@@ -198,8 +199,9 @@ def test_reading_a_write_endpoint_is_405(staff, registrant, action):
 def test_writes_without_a_csrf_token_are_refused(registrant, method, action):
     client = Client(enforce_csrf_checks=True)
     client.force_login(make_user("mia", role="marketing"))
-    registrant.photo = make_upload()
-    registrant.save()
+    services.registrant_photo_set(
+        registrant=registrant, photo=prepare_photo(make_upload())
+    )
 
     response = getattr(client, method)(f"/{action}/{registrant.pk}", {"notes": "x"})
 

@@ -59,6 +59,23 @@ def test_filters_by_webinar_status_and_group(client, staff):
     assert shown(client.get("/webinar-registrants/", {"group": "support"})) == ["Grace"]
 
 
+def test_a_filter_that_is_not_understood_is_ignored_and_said(client, staff):
+    make_registrant(name="Ada", status="attended")
+    make_registrant(name="Grace", email="g@example.com")
+
+    page = client.get("/webinar-registrants/", {"q": "ada", "status": "bogus"})
+    api = client.get("/api/registrants", {"q": "ada", "status": "bogus"})
+
+    assert shown(page) == ["Ada"]  # the search still applies
+    assert "Select a valid choice. bogus is not one of the available choices." in (
+        page.content.decode()
+    )
+    assert api.status_code == HTTPStatus.BAD_REQUEST
+    assert api.json()["errors"] == {
+        "status": ["Select a valid choice. bogus is not one of the available choices."]
+    }
+
+
 def test_pages_keep_the_search_in_their_links(client, staff):
     webinar = make_webinar()
     for n in range(15):

@@ -13,6 +13,8 @@ from http import HTTPStatus
 import pytest
 
 from tests.factories import make_registrant, make_upload, make_user, make_webinar
+from webinars import services
+from webinars.images import prepare_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -133,8 +135,9 @@ def write(client, action, registrant):
         return client.post(
             f"/upload-photo/{registrant.pk}", {"photo": make_upload()}, **JSON
         )
-    registrant.photo = make_upload()
-    registrant.save()
+    services.registrant_photo_set(
+        registrant=registrant, photo=prepare_photo(make_upload())
+    )
     return client.delete(f"/delete-photo/{registrant.pk}", **JSON)
 
 
@@ -224,3 +227,17 @@ def test_only_marketing_assigns_sales_reps_in_the_admin(client, people, registra
 
     assert "sales_rep" not in sales_form.fields
     assert list(marketing_form.fields["sales_rep"].queryset) == [people["sales"]]
+
+
+@pytest.mark.parametrize(
+    ("kind", "count"), [("marketing", 3), ("sales", 1), ("support", 1)]
+)
+def test_the_webinar_list_counts_only_visible_registrants(
+    client, people, registrants, kind, count
+):
+    client.force_login(people[kind])
+
+    response = client.get("/admin/webinars/webinar/")
+
+    [webinar] = response.context["cl"].result_list
+    assert webinar.visible_registrants == count

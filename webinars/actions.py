@@ -23,6 +23,7 @@ from webinars.access import (
 )
 from webinars.api import registrant_json
 from webinars.forms import NotesForm, PhotoForm
+from webinars.uploads import refusal_status
 from webinars.views import CardProblem, registrants_url, render_registrants
 
 change_required = registrant_staff_required(
@@ -37,12 +38,8 @@ def upload_photo(request, registrant_id):
     form = PhotoForm(request.POST, request.FILES)
     if not form.is_valid():
         error = form.errors.as_data()["photo"][0]
-        status = (
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-            if error.code == "file_too_large"
-            else HTTPStatus.BAD_REQUEST
-        )
-        return _refused(request, CardProblem(registrant.pk, error.messages[0]), status)
+        problem = CardProblem(registrant.pk, error.messages[0])
+        return _refused(request, problem, refusal_status(error.code))
     try:
         services.registrant_photo_set(
             registrant=registrant, photo=form.cleaned_data["photo"], user=request.user

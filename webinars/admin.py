@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from http import HTTPStatus
-
 from django import forms
 from django.contrib import admin
 from django.db.models import Count
@@ -11,6 +9,7 @@ from django.utils.html import format_html
 from webinars import media, roles, services
 from webinars.forms import PhotoField
 from webinars.models import PhotoEvent, Registrant, Webinar
+from webinars.uploads import refusal_status
 
 
 @admin.register(Webinar)
@@ -20,11 +19,17 @@ class WebinarAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(Count("registrants"))
+        # Count only the registrants this user may see.
+        visible = roles.visible_registrants_q(request.user, through="registrants__")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(visible_registrants=Count("registrants", filter=visible))
+        )
 
-    @admin.display(description="registrants", ordering="registrants__count")
+    @admin.display(description="registrants", ordering="visible_registrants")
     def registrant_count(self, webinar):
-        return webinar.registrants__count
+        return webinar.visible_registrants
 
     # Deleting webinars deletes their registrants, and so their photo files.
     def delete_model(self, request, obj):
@@ -179,12 +184,9 @@ class RegistrantAdmin(admin.ModelAdmin):
         form = context["adminform"].form
         if request.method == "POST" and form.errors:
             # Refusals are client errors, not a 200 with a message.
-            codes = {error.code for error in form.errors.as_data().get("photo", [])}
-            response.status_code = (
-                HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-                if "file_too_large" in codes
-                else HTTPStatus.BAD_REQUEST
-            )
+            photo_errors = form.errors.as_data().get("photo", [])
+            codes = [error.code for error in photo_errors] or ["invalid"]
+            response.status_code = max(refusal_status(code) for code in codes)
         return response
 
     @admin.display(description="photo")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.views.decorators.http import require_safe
 
-from webinars.access import registrant_staff_required, responds_with_json
+from webinars.access import json_error, registrant_staff_required, responds_with_json
 from webinars.forms import RegistrantFilterForm
 from webinars.models import Registrant
 
@@ -18,6 +20,7 @@ def registrant_json(registrant: Registrant) -> dict:
     return {
         "id": str(registrant.pk),
         "name": registrant.name,
+        "initials": registrant.initials,
         "email": registrant.email,
         "company": registrant.company,
         "webinar": {"id": registrant.webinar_id, "title": registrant.webinar.title},
@@ -51,10 +54,12 @@ def attendee_json(registrant: Registrant) -> dict:
 @registrant_staff_required(json=True)
 def registrants(request):
     """Registrants this user may see, filtered like the staff page, 100 a page."""
-    visible = Registrant.objects.visible_to(request.user).select_related(
-        "webinar", "sales_rep"
-    )
-    matching = RegistrantFilterForm(request.GET).filter(visible)
+    filters = RegistrantFilterForm(request.GET)
+    matching = filters.filter(Registrant.objects.for_staff(request.user))
+    if filters.errors:
+        return json_error(
+            "Some filters are not valid.", HTTPStatus.BAD_REQUEST, errors=filters.errors
+        )
     page = Paginator(matching, REGISTRANTS_PER_PAGE).get_page(request.GET.get("page"))
     response = JsonResponse([registrant_json(r) for r in page], safe=False)
     response["X-Total-Count"] = page.paginator.count
@@ -77,8 +82,5 @@ def _page_link(request, number: int, rel: str) -> str:
 @require_safe
 @responds_with_json
 def webinar_attendees(request):
-    attendees = Registrant.objects.in_gallery().select_related("webinar")
-    return JsonResponse(
-        [attendee_json(r) for r in attendees.order_by("webinar__title", "name")],
-        safe=False,
-    )
+    attendees = Registrant.objects.for_gallery()
+    return JsonResponse([attendee_json(r) for r in attendees], safe=False)

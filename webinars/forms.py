@@ -52,10 +52,9 @@ class RegistrantFilterForm(forms.Form):
     )
 
     def filter(self, registrants):
-        """Apply the valid filters to a registrant queryset."""
-        if not self.is_valid():
-            return registrants
-        data = self.cleaned_data
+        """Apply the filters that are valid; the others are in self.errors."""
+        self.is_valid()  # cleaned_data then holds the valid fields only
+        data = {"q": "", "webinar": None, "status": "", "group": ""} | self.cleaned_data
         if data["q"]:
             registrants = registrants.search(data["q"])
         if data["webinar"]:

@@ -47,7 +47,8 @@ UPLOAD_HEADERS = {
 # Generated names (a fresh UUID for every upload) never change content, so
 # browsers may keep them for a year; any other name is revalidated, cheaply,
 # with its ETag.
-GENERATED_NAME = re.compile(r"[^/]+/(?:thumbs/)?[0-9a-f]{32}(?:-[a-z]+)?\.[a-z]+")
+# Thumbnails keep their photo's name when rebuilt, so they are revalidated.
+GENERATED_NAME = re.compile(r"[^/]+/[0-9a-f]{32}\.[a-z]+")
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 THUMBNAIL_DIRECTORY = "thumbs"
@@ -113,9 +114,7 @@ def storage_name(path: str) -> str:
 
 def served_directories() -> frozenset[str]:
     """The upload_to directories of the models: nothing else in UPLOAD_DIR is served."""
-    from webinars.models import Registrant
-
-    return frozenset({Registrant._meta.get_field("photo").upload_to})
+    return frozenset({photo_directory()})
 
 
 def open_stored_file(name: str) -> StoredFile:
@@ -321,11 +320,25 @@ def stored_files() -> list[str]:
         directory = pending.pop()
         try:
             directories, files = default_storage.listdir(directory)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             continue
         names += [f"{directory}/{name}" for name in files]
         pending += [f"{directory}/{name}" for name in directories]
     return sorted(names)
+
+
+def stored_photos() -> list[str]:
+    """The photos in the upload directories: no thumbnails, no hidden files."""
+    return [
+        name
+        for name in stored_files()
+        if THUMBNAIL_DIRECTORY not in name.split("/")
+        and not name.rpartition("/")[2].startswith(".")
+    ]
+
+
+def file_size(name: str) -> int:
+    return default_storage.size(name)
 
 
 def file_age_seconds(name: str) -> float:

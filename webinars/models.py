@@ -33,6 +33,18 @@ class RegistrantQuerySet(models.QuerySet):
         """Registrants the public attendee gallery shows."""
         return self.filter(is_public=True).exclude(status=Registrant.Status.CANCELLED)
 
+    def for_gallery(self):
+        """The gallery's registrants, ready to show, by webinar and name."""
+        return (
+            self.in_gallery()
+            .select_related("webinar")
+            .order_by("webinar__title", "name")
+        )
+
+    def for_staff(self, user):
+        """The registrants user may see, ready to show on staff pages."""
+        return self.visible_to(user).select_related("webinar", "sales_rep")
+
     def search(self, text: str):
         """Match each word in name, email, company, webinar, notes or status."""
         matches = self

@@ -41,18 +41,23 @@ def sees_every_registrant(user) -> bool:
     )
 
 
-def visible_registrants_q(user) -> Q | None:
-    """Return the filter of registrants user may see: None for all of them."""
+def visible_registrants_q(user, through: str = "") -> Q | None:
+    """
+    Return the filter of registrants user may see: None for all of them.
+
+    through is the path to the registrant from another model, such as
+    "registrants__" from a webinar.
+    """
     if not is_registrant_staff(user):
-        return Q(pk__in=[])
+        return Q(**{f"{through}pk__in": []})
     if sees_every_registrant(user):
         return None
     roles = roles_of(user)
-    q = Q(pk__in=[])
+    q = Q(**{f"{through}pk__in": []})
     if SALES in roles:
-        q |= Q(sales_rep=user)
+        q |= Q(**{f"{through}sales_rep": user})
     if SUPPORT in roles:
-        q |= Q(is_public=True)
+        q |= Q(**{f"{through}is_public": True})
     return q
 
 

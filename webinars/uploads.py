@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+from http import HTTPStatus
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -17,6 +18,13 @@ MEGABYTE = 1024 * 1024
 
 def max_upload_bytes() -> int:
     return int(settings.UPLOAD_MAX_MB * MEGABYTE)
+
+
+def refusal_status(code: str) -> int:
+    """The HTTP status for a refused photo, by its ValidationError code."""
+    if code == RefusedUpload.code:
+        return HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    return HTTPStatus.BAD_REQUEST
 
 
 def too_large_message(size: int) -> str:

@@ -51,11 +51,7 @@ def render_registrants(
 ):
     """Render the staff page for the search, filters and page in params."""
     filters = RegistrantFilterForm(params)
-    registrants = filters.filter(
-        Registrant.objects.visible_to(request.user).select_related(
-            "webinar", "sales_rep"
-        )
-    )
+    registrants = filters.filter(Registrant.objects.for_staff(request.user))
     page = Paginator(registrants, REGISTRANTS_PER_PAGE).get_page(params.get("page"))
     page_messages = _prepare_cards(request, page.object_list, problem)
     without_page = params.copy()
@@ -96,8 +92,8 @@ def _prepare_cards(request, page_registrants, problem):
 
 @require_safe
 def gallery(request):
-    attendees = Registrant.objects.in_gallery().select_related("webinar")
-    totals = attendees.aggregate(
+    attendees = Registrant.objects.for_gallery()
+    totals = Registrant.objects.in_gallery().aggregate(
         attendees=Count("pk"),
         webinars=Count("webinar", distinct=True),
         companies=Count("company", distinct=True, filter=~Q(company="")),
@@ -106,7 +102,7 @@ def gallery(request):
         request,
         "webinars/gallery.html",
         {
-            "attendees": list(attendees.order_by("webinar__title", "name")),
+            "attendees": list(attendees),
             "totals": totals,
         },
     )

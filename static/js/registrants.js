@@ -24,8 +24,7 @@
       avatar = document.createElement("span");
       avatar.className = "avatar avatar--initials";
       avatar.setAttribute("aria-hidden", "true");
-      avatar.textContent = registrant.name.split(/\s+/).slice(0, 2)
-        .map(function (word) { return word.charAt(0); }).join("").toUpperCase();
+      avatar.textContent = registrant.initials;
     }
     slot.replaceChildren(avatar);
     const fileName = card.querySelector("[data-file-name]");

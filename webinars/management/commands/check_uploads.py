@@ -17,8 +17,7 @@ from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import filesizeformat
 
-from webinars import checks, upload_dir
-from webinars.models import Registrant
+from webinars import checks, media, upload_dir
 
 
 class Command(BaseCommand):
@@ -69,14 +68,7 @@ def _report(root: Path, before: str, probe: upload_dir.UploadDirProbe | None):
     mount = upload_dir.upload_dir_mount()
     yield "Filesystem", f"{mount.fstype}, mounted at {mount.point}" if mount else "?"
     yield "This process", _process()
-    yield (
-        "Write test",
-        (
-            "a test file was created and deleted"
-            if probe.ok
-            else f"failed: {probe.reason}"
-        ),
-    )
+    yield "Write test", _write_outcome(probe)
     usage = shutil.disk_usage(upload_dir.nearest_existing(root))
     yield (
         "Free space",
@@ -123,15 +115,9 @@ def _process() -> str:
 
 
 def _stored_photos(root: Path) -> str:
-    folder = root / Registrant._meta.get_field("photo").upload_to
-    count = size = 0
-    for directory, _, names in os.walk(folder):
-        for name in names:
-            path = os.path.join(directory, name)
-            if not name.startswith(".") and os.path.isfile(path):
-                count += 1
-                size += os.path.getsize(path)
-    return f"{count} files, {_size(size)}, in {folder}"
+    photos = media.stored_photos()
+    size = sum(media.file_size(name) for name in photos)
+    return f"{len(photos)} files, {_size(size)}, in {root / media.photo_directory()}"
 
 
 def _size(bytes: int) -> str:

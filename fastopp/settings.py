@@ -39,6 +39,7 @@ else:
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "webinars.access.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -210,6 +210,18 @@ def test_writes_without_a_csrf_token_are_refused(registrant, method, action):
     assert registrant.photo and registrant.notes == ""
 
 
+def test_a_script_without_a_csrf_token_gets_json_it_can_show(registrant):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user("mia", role="marketing"))
+
+    script = client.post(f"/update-notes/{registrant.pk}", {"notes": "x"}, **JSON)
+    browser = client.post(f"/update-notes/{registrant.pk}", {"notes": "x"}, **BROWSER)
+
+    assert script.status_code == browser.status_code == HTTPStatus.FORBIDDEN
+    assert "CSRF token is missing or out of date" in script.json()["error"]
+    assert "CSRF verification failed" in browser.content.decode()
+
+
 def test_writes_with_the_csrf_header_are_accepted(registrant):
     client = Client(enforce_csrf_checks=True)
     client.force_login(make_user("mia", role="marketing"))

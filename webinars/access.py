@@ -9,6 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.views import csrf
 
 from webinars import roles
 from webinars.models import Registrant
@@ -91,3 +92,14 @@ def visible_registrant(request: HttpRequest, registrant_id) -> Registrant:
     """The registrant if this user may see it, else 404: hidden ones do not exist."""
     registrants = Registrant.objects.visible_to(request.user).select_related("webinar")
     return get_object_or_404(registrants, pk=registrant_id)
+
+
+def csrf_failure(request: HttpRequest, reason: str = ""):
+    """CSRF_FAILURE_VIEW: a JSON 403 for scripts, Django's page for browsers."""
+    if wants_json(request):
+        return json_error(
+            "This request was refused: its CSRF token is missing or out of date. "
+            "Reload the page and try again.",
+            HTTPStatus.FORBIDDEN,
+        )
+    return csrf.csrf_failure(request, reason=reason)

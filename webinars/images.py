@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from webinars import sniffing
 from webinars.uploads import RefusedUpload, max_upload_bytes, too_large_message
 
 # Pillow format → what users call it and the stored extension.
@@ -60,20 +61,6 @@ FOREIGN_SIGNATURES = (
     b"<?php",
     b"%pdf-",
 )
-
-# What refused files are, for the message (Pillow is not asked).
-SNIFFED_FORMATS = (
-    (b"%PDF-", "PDF"),
-    (b"%!PS", "PostScript (EPS)"),
-    (b"\xc5\xd0\xd3\xc6", "PostScript (EPS)"),
-    (b"II*\x00", "TIFF"),
-    (b"MM\x00*", "TIFF"),
-    (b"BM", "BMP"),
-    (b"\x00\x00\x01\x00", "ICO"),
-    (b"PK\x03\x04", "a ZIP archive"),
-    (b"8BPS", "Photoshop (PSD)"),
-)
-HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif")
 
 
 class PhotoRejected(ValueError):
@@ -184,11 +171,13 @@ def _open(data: bytes) -> Image.Image:
     try:
         image = Image.open(io.BytesIO(data), formats=DECODERS)
     except UnidentifiedImageError as exc:
-        raise PhotoRejected(f"{RULE}; this file is {_sniff(data)}.", "format") from exc
+        raise PhotoRejected(
+            f"{RULE}; this file is {sniffing.describe(data)}.", "format"
+        ) from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _too_many_pixels(_pixels_in_message(exc)) from exc
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
-        raise _damaged(_signature_format(data)) from exc
+        raise _damaged(sniffing.claimed_format(data)) from exc
     if image.width * image.height > settings.UPLOAD_MAX_PIXELS:
         image.close()
         raise _too_many_pixels(image.width * image.height)
@@ -210,19 +199,6 @@ def _damaged(format_name: str) -> PhotoRejected:
         f"This {format_name} file is damaged or incomplete and cannot be read.",
         "corrupt",
     )
-
-
-def _signature_format(data: bytes) -> str:
-    """The accepted format a file claims to be by its first bytes."""
-    if data.startswith(b"\xff\xd8"):
-        return "JPEG"
-    if data.startswith(b"\x89PNG"):
-        return "PNG"
-    if data.startswith(b"GIF8"):
-        return "GIF"
-    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
-        return "WebP"
-    return "image"
 
 
 def _refuse_polyglot(data: bytes, image: Image.Image) -> None:
@@ -251,31 +227,6 @@ def _too_many_pixels(pixels: int | None) -> PhotoRejected:
 def _pixels_in_message(exc: Exception) -> int | None:
     match = re.search(r"\((\d+) pixels\)", str(exc))
     return int(match.group(1)) if match else None
-
-
-def _sniff(data: bytes) -> str:
-    for signature, name in SNIFFED_FORMATS:
-        if data.startswith(signature):
-            return name
-    if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
-        kind = "AVIF" if data[8:12] == b"avif" else "HEIC"
-        return f"{kind}; export it as JPEG and try again"
-    head = data[:512].lstrip().lower()
-    if head.startswith((b"<svg", b"<?xml")) and b"<svg" in data[:4096].lower():
-        return "SVG"
-    if head.startswith(b"<"):
-        return "HTML or XML"
-    if _is_text(data[:512]):
-        return "text"
-    return "not an image we can read"
-
-
-def _is_text(head: bytes) -> bool:
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _clean_pixels(image: Image.Image) -> Image.Image:

@@ -1,0 +1,155 @@
+"""
+Serving uploads at MEDIA_URL (/static/uploads/), whatever UPLOAD_DIR is,
+under runserver and gunicorn alike, with the validators and headers a
+production file server sends.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import mimetypes
+import os
+import re
+import stat
+from dataclasses import dataclass
+from typing import IO
+
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, quote_etag
+
+from webinars.media.files import is_inside_upload_dir, served_directories
+
+logger = logging.getLogger(__name__)
+
+# Sent inline; anything else that ends up in UPLOAD_DIR is a download.
+INLINE_CONTENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+
+UPLOAD_HEADERS = {
+    # A stored file is never a page: no scripts, no plugins, no sniffing.
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "X-Content-Type-Options": "nosniff",
+    "Cross-Origin-Resource-Policy": "same-site",
+}
+# Generated names (a fresh UUID for every upload) never change content, so
+# browsers may keep them for a year; any other name is revalidated, cheaply,
+# with its ETag.
+# Thumbnails keep their photo's name when rebuilt, so they are revalidated.
+GENERATED_NAME = re.compile(r"[^/]+/[0-9a-f]{32}\.[a-z]+")
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    name: str
+    file: IO[bytes]
+    size: int
+    modified: int | None  # whole seconds, as HTTP dates have
+
+    @property
+    def etag(self) -> str | None:
+        if self.modified is None:
+            return None  # size alone would give two files one validator
+        return quote_etag(f"{self.modified:x}-{self.size:x}")
+
+
+def serve(request: HttpRequest, path: str) -> HttpResponse:
+    """Answer a GET or HEAD for the upload at path below MEDIA_URL."""
+    stored = open_stored_file(storage_name(path))
+    not_modified = get_conditional_response(
+        request, etag=stored.etag, last_modified=stored.modified
+    )
+    if not_modified is not None:
+        stored.file.close()
+        return _with_headers(not_modified, stored)
+    content_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
+    if request.method == "HEAD":
+        stored.file.close()
+        response = HttpResponse(content_type=content_type)
+    else:
+        response = FileResponse(
+            stored.file,
+            content_type=content_type,
+            as_attachment=content_type not in INLINE_CONTENT_TYPES,
+            filename=os.path.basename(stored.name),
+        )
+    response["Content-Length"] = stored.size
+    return _with_headers(response, stored)
+
+
+def storage_name(path: str) -> str:
+    """Return the storage name for a URL path, or raise Http404 if it may escape."""
+    directory, _, rest = path.partition("/")
+    if (
+        directory not in served_directories()
+        or "\x00" in path
+        or "\\" in path
+        or any(not part or part.startswith(".") for part in path.split("/"))
+        or not rest
+    ):
+        raise Http404("No such upload.")
+    return path
+
+
+def open_stored_file(name: str) -> StoredFile:
+    """Open a regular file in the upload storage, or raise Http404."""
+    if isinstance(default_storage, FileSystemStorage):
+        return _open_local_file(name)
+    try:
+        file = default_storage.open(name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404("No such upload.") from exc
+    return StoredFile(name, file, file.size, _modified_time(name))
+
+
+# Failures anyone can cause with a URL: answered 404 without a log line.
+QUIET_ERRNOS = frozenset(
+    {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG, errno.ELOOP}
+)
+
+
+def _open_local_file(name: str) -> StoredFile:
+    # Resolve symlinks first and serve only regular files inside UPLOAD_DIR;
+    # stat before opening, so a FIFO never blocks a worker, and make sure the
+    # file opened is the one checked.
+    try:
+        path = os.path.realpath(default_storage.path(name))
+    except SuspiciousFileOperation as exc:
+        raise Http404("No such upload.") from exc
+    try:
+        checked = os.stat(path)
+        if not is_inside_upload_dir(path) or not stat.S_ISREG(checked.st_mode):
+            raise Http404("No such upload.")
+        file = open(path, "rb")  # noqa: SIM115 (closed by the response)
+    except OSError as exc:
+        if exc.errno not in QUIET_ERRNOS:
+            logger.warning("Upload %r cannot be opened: %s", name, exc)
+        raise Http404("No such upload.") from exc
+    opened = os.fstat(file.fileno())
+    if (opened.st_dev, opened.st_ino) != (checked.st_dev, checked.st_ino):
+        file.close()
+        raise Http404("No such upload.")
+    return StoredFile(name, file, opened.st_size, int(opened.st_mtime))
+
+
+def _modified_time(name: str) -> int | None:
+    try:
+        return int(default_storage.get_modified_time(name).timestamp())
+    except NotImplementedError:
+        return None
+
+
+def _with_headers(response: HttpResponse, stored: StoredFile) -> HttpResponse:
+    if stored.etag:
+        response["ETag"] = stored.etag
+    if stored.modified is not None:
+        response["Last-Modified"] = http_date(stored.modified)
+    for header, value in UPLOAD_HEADERS.items():
+        response[header] = value
+    immutable = GENERATED_NAME.fullmatch(stored.name)
+    response["Cache-Control"] = IMMUTABLE if immutable else REVALIDATE
+    return response

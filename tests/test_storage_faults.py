@@ -179,3 +179,16 @@ def test_the_admin_shows_a_storage_fault_with_its_status(
     assert "the upload volume is full" in response.content.decode()
     assert_nothing_changed(registrant, upload_dir, before)
     assert registrant.name == "Ada Lovelace"  # the whole change was rolled back
+
+
+def test_a_file_in_the_way_of_the_photos_directory_is_a_503(root_client, upload_dir):
+    (upload_dir / "photos").write_text("not a directory")
+    registrant = make_registrant()
+
+    response = upload(root_client, registrant, noise_png(40))
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert "the upload storage failed" in response.json()["error"]
+    registrant.refresh_from_db()
+    assert not registrant.photo
+    assert files_in(upload_dir) == {"photos"}

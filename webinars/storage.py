@@ -8,7 +8,6 @@ import os
 import tempfile
 
 from django.core.files.storage import FileSystemStorage
-from django.utils._os import safe_makedirs
 
 # Filesystems without hard links (some network mounts) publish by rename.
 NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK})
@@ -69,12 +68,18 @@ class UploadStorage(FileSystemStorage):
                 return name
 
     def _make_directory(self, directory: str) -> None:
-        try:
+        """Create directory and its missing parents, each with the set mode."""
+        missing = []
+        while not os.path.isdir(directory):
+            if os.path.lexists(directory):
+                raise FileExistsError(
+                    errno.EEXIST, f"{directory} exists and is not a directory"
+                )
+            missing.append(directory)
+            directory = os.path.dirname(directory)
+        for path in reversed(missing):
+            with contextlib.suppress(FileExistsError):  # made by a concurrent upload
+                os.mkdir(path)
             if self.directory_permissions_mode is not None:
-                safe_makedirs(directory, self.directory_permissions_mode, exist_ok=True)
-            else:
-                os.makedirs(directory, exist_ok=True)
-        except FileExistsError as exc:
-            raise FileExistsError(
-                errno.EEXIST, f"{directory} exists and is not a directory"
-            ) from exc
+                # chmod, as mkdir's mode is narrowed by the umask.
+                os.chmod(path, self.directory_permissions_mode)

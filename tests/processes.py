@@ -43,7 +43,7 @@ def copy_project(destination: Path) -> Path:
     shutil.copytree(PROJECT_DIR, destination, ignore=NOT_COPIED)
     uploads = destination / "static" / "uploads"
     for entry in uploads.iterdir():
-        if entry.name != ".gitignore":
+        if entry.name != ".gitkeep":
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     return destination
 

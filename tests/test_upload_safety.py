@@ -301,3 +301,19 @@ def test_files_and_directories_get_explicit_permissions(root_client, upload_dir)
         assert stat.S_IMODE((upload_dir / name).stat().st_mode) == 0o644
     for directory in (upload_dir / "photos", upload_dir / "photos" / "thumbs"):
         assert stat.S_IMODE(directory.stat().st_mode) == 0o755
+
+
+def test_an_image_pillow_cannot_write_back_is_refused_not_a_500(
+    root_client, upload_dir, monkeypatch
+):
+    def cannot_write(image, target):
+        raise OSError(f"cannot write mode {image.mode} as {target}")
+
+    monkeypatch.setattr("webinars.images._encode", cannot_write)
+    registrant = make_registrant()
+
+    response = upload_through("endpoint", root_client, registrant, "odd.png", PNG)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "uses a colour format that cannot be stored" in response.json()["error"]
+    assert files_in(upload_dir) == set()

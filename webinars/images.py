@@ -106,7 +106,14 @@ def prepare_photo(upload) -> PreparedPhoto:
     _refuse_polyglot(data, image)
     stored_format = "JPEG" if image.format == "MPO" else image.format
     try:
-        content = _encode(_clean_pixels(image), stored_format)
+        try:
+            content = _encode(_clean_pixels(image), stored_format)
+        except (OSError, ValueError) as exc:  # a mode Pillow cannot write back
+            raise PhotoRejected(
+                f"This {ACCEPTED[image.format][0]} image uses a colour format that "
+                "cannot be stored; save it as an ordinary RGB photo and try again.",
+                "unsupported",
+            ) from exc
         return PreparedPhoto(
             format=stored_format,
             content=content,

@@ -104,3 +104,19 @@ def test_a_user_who_cannot_write_upload_dir_is_told_which_permission_to_get(
         in result.stderr
     )
     assert "Traceback" not in result.stderr
+
+
+def test_photos_the_process_cannot_list_are_reported_not_a_traceback(
+    upload_dir, monkeypatch
+):
+    (upload_dir / "photos").mkdir()
+
+    def denied(storage, path):
+        raise PermissionError(13, "Permission denied", path)
+
+    # Root may list anything, so the refusal is injected.
+    monkeypatch.setattr("webinars.storage.UploadStorage.listdir", denied)
+
+    lines = report(check_uploads())
+
+    assert lines["Stored photos"] == "cannot be listed: Permission denied"

@@ -282,3 +282,13 @@ def test_a_registrant_deleted_during_the_request_is_a_404(
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert response.json()["error"] == "No such registrant."
     assert files_in(upload_dir) == set()
+
+
+def test_deleting_a_photo_someone_removed_meanwhile_answers_without_it(staff):
+    registrant = make_registrant(photo=make_upload())
+    stale = Registrant.objects.get(pk=registrant.pk)
+    services.registrant_photo_delete(registrant=registrant)
+
+    services.registrant_photo_delete(registrant=stale)
+
+    assert not stale.photo and stale.photo_size is None

@@ -11,7 +11,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import connection, transaction
 
 from tests.factories import (
     admin_form_for,
@@ -336,3 +336,26 @@ def test_a_failure_after_the_admin_saved_the_photo_removes_its_files(
     assert files_in(upload_dir) == before
     registrant.refresh_from_db()
     assert registrant.photo.name in before
+
+
+def test_saving_in_the_admin_a_registrant_deleted_meanwhile_is_no_500(
+    client, root, upload_dir
+):
+    registrant = make_registrant()
+    deleted = []
+
+    def delete_first(execute, sql, params, many, context):
+        if not deleted and sql.startswith("UPDATE"):
+            deleted.append(sql)  # first, as deleting runs queries too
+            Registrant.objects.filter(pk=registrant.pk).delete()
+        return execute(sql, params, many, context)
+
+    url = f"/admin/webinars/registrant/{registrant.pk}/change/"
+    with connection.execute_wrapper(delete_first):
+        response = client.post(url, admin_form_for(registrant, name="Renamed"))
+
+    assert deleted
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == "/admin/webinars/registrant/"
+    # (Here the deletion shares the admin's rolled-back transaction.)
+    assert Registrant.objects.get().name == "Ada Lovelace"

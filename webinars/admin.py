@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html
 
 from webinars import media, roles, services
@@ -165,6 +167,14 @@ class RegistrantAdmin(admin.ModelAdmin):
     def changeform_view(self, request, *args, **kwargs):
         try:
             return super().changeform_view(request, *args, **kwargs)
+        except Registrant.DoesNotExist:
+            # Deleted by someone else while this form was being saved.
+            self.message_user(
+                request,
+                "This registrant was deleted meanwhile; nothing was saved.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(reverse("admin:webinars_registrant_changelist"))
         except media.StorageFault as fault:
             return TemplateResponse(
                 request,

@@ -63,7 +63,9 @@ def registrant_photo_delete(*, registrant: Registrant, user: User = None) -> Reg
     """Remove the registrant's photo; its files go once the change commits."""
     with transaction.atomic():
         current = _locked(registrant)
-        if current.photo:
+        if not current.photo:  # removed meanwhile by another request
+            _copy_photo_fields(current, registrant)
+        else:
             _log(PhotoEvent.Action.REMOVED, current, user)
             _update(
                 registrant,
@@ -86,12 +88,14 @@ def registrant_notes_update(
 
 def registrant_details_save(*, registrant: Registrant) -> Registrant:
     """Save every field of an existing registrant except its photo's."""
-    fields = [
-        field.name
-        for field in Registrant._meta.concrete_fields
-        if not field.primary_key and field.name not in PHOTO_FIELDS
-    ]
-    registrant.save(update_fields=fields)
+    _update(
+        registrant,
+        **{
+            field.attname: getattr(registrant, field.attname)
+            for field in Registrant._meta.concrete_fields
+            if not field.primary_key and field.name not in (*PHOTO_FIELDS, "updated_at")
+        },
+    )
     return registrant
 
 
@@ -120,6 +124,11 @@ def webinars_delete(*, webinars: QuerySet[Webinar], user: User = None) -> int:
 def _locked(registrant: Registrant) -> Registrant:
     """The registrant's row as it is now, locked until the transaction ends."""
     return Registrant.objects.select_for_update().get(pk=registrant.pk)
+
+
+def _copy_photo_fields(source: Registrant, target: Registrant) -> None:
+    for name in PHOTO_FIELDS:
+        setattr(target, name, getattr(source, name))
 
 
 def _update(registrant: Registrant, **fields) -> None:

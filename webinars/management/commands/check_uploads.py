@@ -115,8 +115,11 @@ def _process() -> str:
 
 
 def _stored_photos(root: Path) -> str:
-    photos = media.stored_photos()
-    size = sum(media.file_size(name) for name in photos)
+    try:
+        photos = media.stored_photos()
+        size = sum(media.file_size(name) for name in photos)
+    except OSError as exc:  # a photos/ this process may not list
+        return f"cannot be listed: {exc.strerror or exc}"
     return f"{len(photos)} files, {_size(size)}, in {root / media.photo_directory()}"
 
 

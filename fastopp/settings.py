@@ -39,7 +39,7 @@ else:
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-CSRF_FAILURE_VIEW = "webinars.access.csrf_failure"
+CSRF_FAILURE_VIEW = "webinars.views.access.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -57,7 +57,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: platform probes reach the app by IP over plain HTTP, before
     # ALLOWED_HOSTS and the HTTPS redirect would turn them away.
-    "webinars.health.ProbeMiddleware",
+    "webinars.views.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -133,7 +133,7 @@ STATICFILES_FINDERS = [
 ]
 
 # Uploads: UPLOAD_DIR is the only setting that says where they are stored,
-# and they are always served under /static/uploads/ (webinars.media).
+# and they are always served under /static/uploads/ (webinars.views.media).
 # An empty UPLOAD_DIR (as an unset `${UPLOAD_DIR}` in compose files gives)
 # means the default.
 UPLOAD_DIR = env.str("UPLOAD_DIR", default="") or "static/uploads"
@@ -142,12 +142,12 @@ MEDIA_URL = f"{STATIC_URL}uploads/"
 FILE_UPLOAD_PERMISSIONS = 0o644
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
 
-# Upload limits (webinars.uploads, webinars.images): a file over UPLOAD_MAX_MB
+# Upload limits (webinars.uploadhandler, webinars.photos): a file over UPLOAD_MAX_MB
 # is refused while the request streams; an image over UPLOAD_MAX_PIXELS is
 # refused from its header, before its pixels are decoded.
 UPLOAD_MAX_MB = env.float("UPLOAD_MAX_MB", default=5)
 UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
-FILE_UPLOAD_HANDLERS = ["webinars.uploads.LimitedUploadHandler"]
+FILE_UPLOAD_HANDLERS = ["webinars.uploadhandler.LimitedUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FILES = 5
 
 STORAGES = {

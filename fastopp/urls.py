@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from webinars import health, views
+from webinars.views import health, media
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -17,7 +17,7 @@ urlpatterns = [
     # DEBUG on as django.conf.urls.static would.
     re_path(
         rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)\Z",
-        views.upload,
+        media.serve,
         name="upload",
     ),
     path("", include("webinars.urls")),

@@ -11,8 +11,8 @@ from django.utils import timezone
 from PIL import Image
 
 from webinars import services
-from webinars.images import prepare_photo
 from webinars.models import Registrant, Webinar
+from webinars.photos import prepare_photo
 
 
 def make_image_bytes(fmt: str = "PNG", size=(32, 24), color="teal") -> bytes:

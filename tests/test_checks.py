@@ -11,7 +11,7 @@ from django.core import checks
 from django.core.checks import Tags, run_checks
 
 from tests.processes import clean_env, copy_project, manage
-from webinars.upload_dir import Mount, mount_holding
+from webinars.diagnostics import Mount, mount_holding
 
 
 def errors(**kwargs):

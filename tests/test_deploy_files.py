@@ -109,7 +109,7 @@ def test_the_start_command_is_the_committed_script_running_gunicorn_conf():
         "manage.py",
         "gunicorn.conf.py",
         "fastopp/settings.py",
-        "webinars/media.py",
+        "webinars/files.py",
         "templates/base.html",
         "static/css/site.css",
         "requirements/runtime.txt",

@@ -20,9 +20,9 @@ from tests.factories import (
     make_upload,
     make_user,
 )
-from webinars import media, services
-from webinars.images import prepare_photo
+from webinars import files, services
 from webinars.models import Registrant
+from webinars.photos import prepare_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -154,7 +154,7 @@ def test_replacing_a_photo_deletes_the_old_file_after_commit(
     staff, upload_dir, django_capture_on_commit_callbacks
 ):
     registrant = make_registrant(photo=make_upload("old.png"))
-    old = set(media.file_names(registrant.photo.name))
+    old = set(files.file_names(registrant.photo.name))
 
     with django_capture_on_commit_callbacks(execute=True):
         staff.post(
@@ -163,7 +163,7 @@ def test_replacing_a_photo_deletes_the_old_file_after_commit(
 
     registrant.refresh_from_db()
     assert registrant.photo_original_name == "new.png"
-    assert files_in(upload_dir) == set(media.file_names(registrant.photo.name))
+    assert files_in(upload_dir) == set(files.file_names(registrant.photo.name))
     assert not old & files_in(upload_dir)
 
 

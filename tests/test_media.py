@@ -1,4 +1,4 @@
-"""Serving uploads at /static/uploads/ (webinars.media.serve)."""
+"""Serving uploads at /static/uploads/ (webinars.views.media.serve)."""
 
 from __future__ import annotations
 

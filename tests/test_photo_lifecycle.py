@@ -21,9 +21,9 @@ from tests.factories import (
     make_user,
     make_webinar,
 )
-from webinars import media, services
-from webinars.images import prepare_photo
+from webinars import files, services
 from webinars.models import PhotoEvent, Registrant
+from webinars.photos import prepare_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def files_of(*registrants) -> set[str]:
     return {
         name
         for registrant in registrants
-        for name in media.file_names(registrant.photo.name)
+        for name in files.file_names(registrant.photo.name)
     }
 
 
@@ -225,7 +225,7 @@ def test_rebuild_thumbnails_regenerates_them_all(upload_dir):
         make_registrant(email=f"{n}@example.com", photo=make_upload()) for n in range(2)
     ]
     for registrant in registrants:
-        (upload_dir / media.thumbnail_name(registrant.photo.name, "small")).unlink()
+        (upload_dir / files.thumbnail_name(registrant.photo.name, "small")).unlink()
     output = StringIO()
 
     call_command("rebuild_thumbnails", stdout=output)

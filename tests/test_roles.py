@@ -14,7 +14,7 @@ import pytest
 
 from tests.factories import make_registrant, make_upload, make_user, make_webinar
 from webinars import services
-from webinars.images import prepare_photo
+from webinars.photos import prepare_photo
 
 pytestmark = pytest.mark.django_db
 

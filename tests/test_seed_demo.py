@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from tests.factories import decode, files_in
-from webinars import media, roles
+from webinars import files, roles
 from webinars.models import Registrant, Webinar
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ def referenced_files() -> set[str]:
     return {
         name
         for registrant in Registrant.objects.exclude(photo="")
-        for name in media.file_names(registrant.photo.name)
+        for name in files.file_names(registrant.photo.name)
     }
 
 

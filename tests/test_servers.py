@@ -48,7 +48,7 @@ def assert_serves_photo_and_admin_css(base_url, upload_dir):
     with session.get(photo_url) as response:
         assert response.status == HTTPStatus.OK
         assert response.headers["Content-Type"] == "image/jpeg"
-        # Served by webinars.media, not as a static file:
+        # Served by webinars.views.media, not as a static file:
         assert (
             response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
         )

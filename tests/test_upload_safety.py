@@ -309,7 +309,7 @@ def test_an_image_pillow_cannot_write_back_is_refused_not_a_500(
     def cannot_write(image, target):
         raise OSError(f"cannot write mode {image.mode} as {target}")
 
-    monkeypatch.setattr("webinars.images._encode", cannot_write)
+    monkeypatch.setattr("webinars.photos._encode", cannot_write)
     registrant = make_registrant()
 
     response = upload_through("endpoint", root_client, registrant, "odd.png", PNG)

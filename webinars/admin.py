@@ -8,10 +8,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from webinars import media, roles, services
+from webinars import files, roles, services
 from webinars.forms import PhotoField
 from webinars.models import PhotoEvent, Registrant, Webinar
-from webinars.uploads import refusal_status
+from webinars.uploadhandler import refusal_status
 
 
 @admin.register(Webinar)
@@ -44,7 +44,7 @@ class WebinarAdmin(admin.ModelAdmin):
 
 
 class RegistrantAdminForm(forms.ModelForm):
-    """The photo goes through webinars.images and services, not the model field."""
+    """The photo goes through webinars.photos and services, not the model field."""
 
     photo = PhotoField(required=False)
 
@@ -175,7 +175,7 @@ class RegistrantAdmin(admin.ModelAdmin):
                 messages.WARNING,
             )
             return HttpResponseRedirect(reverse("admin:webinars_registrant_changelist"))
-        except media.StorageFault as fault:
+        except files.StorageFault as fault:
             return TemplateResponse(
                 request,
                 "admin/webinars/storage_fault.html",
@@ -186,7 +186,7 @@ class RegistrantAdmin(admin.ModelAdmin):
             # The admin's transaction rolled back after the photo was stored:
             # no row refers to those files any more.
             for name in getattr(request, "photos_written", []):
-                media.delete_photo_files(name)
+                files.delete_photo_files(name)
             raise
 
     def render_change_form(self, request, context, *args, **kwargs):

@@ -18,7 +18,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
-from webinars import upload_dir
+from webinars import diagnostics
 
 
 def _contains(outer: str | os.PathLike, inner: str | os.PathLike) -> bool:
@@ -29,12 +29,12 @@ def _contains(outer: str | os.PathLike, inner: str | os.PathLike) -> bool:
 @register(Tags.files)
 def check_upload_dir_writable(app_configs=None, **kwargs):
     """Create UPLOAD_DIR when missing and prove it takes a file."""
-    if not upload_dir.stores_locally():
+    if not diagnostics.stores_locally():
         return []
-    return upload_dir_errors(upload_dir.probe())
+    return upload_dir_errors(diagnostics.probe())
 
 
-def upload_dir_errors(probe: upload_dir.UploadDirProbe) -> list[Error]:
+def upload_dir_errors(probe: diagnostics.UploadDirProbe) -> list[Error]:
     """Explain a failed probe of UPLOAD_DIR, and how to fix it."""
     if probe.ok:
         return []
@@ -54,14 +54,14 @@ def upload_dir_errors(probe: upload_dir.UploadDirProbe) -> list[Error]:
     ]
 
 
-def _upload_dir_fix(probe: upload_dir.UploadDirProbe) -> str:
+def _upload_dir_fix(probe: diagnostics.UploadDirProbe) -> str:
     if probe.problem == "not_a_directory":
         return (
             f"A file is in the way at {probe.path}: move it aside, or point "
             "UPLOAD_DIR at a directory."
         )
     # Creating UPLOAD_DIR needs the right to write in its nearest existing parent.
-    directory = upload_dir.nearest_existing(probe.path)
+    directory = diagnostics.nearest_existing(probe.path)
     if not directory.is_dir():
         return (
             f"{directory} is a file, not a directory: move it aside, or point "
@@ -90,9 +90,9 @@ def check_uploads_persist(app_configs=None, **kwargs):
 
 def upload_dir_warnings() -> list[Warning]:
     """Return the warnings about losing uploads, for checks and check_uploads."""
-    if not upload_dir.stores_locally():
+    if not diagnostics.stores_locally():
         return []
-    mount = upload_dir.upload_dir_mount()
+    mount = diagnostics.upload_dir_mount()
     warnings = []
     if "DYNO" in os.environ:
         warnings.append(
@@ -134,12 +134,12 @@ def upload_dir_warnings() -> list[Warning]:
     return warnings
 
 
-def _on_network_filesystem(mount: upload_dir.Mount | None) -> bool:
+def _on_network_filesystem(mount: diagnostics.Mount | None) -> bool:
     # Cloud Run's volumes: Cloud Storage through FUSE, Filestore through NFS.
     return mount is not None and mount.fstype.startswith(("fuse", "nfs"))
 
 
-def _volume_inside_project(mount: upload_dir.Mount | None) -> bool:
+def _volume_inside_project(mount: diagnostics.Mount | None) -> bool:
     project = os.path.realpath(settings.BASE_DIR)
     return (
         mount is not None and mount.point != project and _contains(project, mount.point)

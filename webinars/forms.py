@@ -5,8 +5,8 @@ import logging
 from django import forms
 from django.core.exceptions import ValidationError
 
-from webinars.images import PhotoRejected, prepare_photo
 from webinars.models import Registrant, Webinar
+from webinars.photos import PhotoRejected, prepare_photo
 
 logger = logging.getLogger(__name__)
 
@@ -15,7 +15,7 @@ PHOTO_TYPES = "image/jpeg,image/png,image/webp,image/gif"
 
 class PhotoField(forms.FileField):
     """
-    A photo upload, validated and prepared by webinars.images.prepare_photo:
+    A photo upload, validated and prepared by webinars.photos.prepare_photo:
     cleans to a PreparedPhoto (or False when cleared), never to the raw file.
     """
 

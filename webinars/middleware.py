@@ -7,7 +7,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
-from webinars.access import answers_in_json, json_error
+from webinars.views.access import answers_in_json, json_error
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from webinars import media, roles
+from webinars import files, roles
 
 
 class Webinar(models.Model):
@@ -140,12 +140,12 @@ class Registrant(models.Model):
     @property
     def photo_small_url(self) -> str:
         """A 128 px square thumbnail, for lists."""
-        return media.thumbnail_url(self.photo.name, "small") if self.photo else ""
+        return files.thumbnail_url(self.photo.name, "small") if self.photo else ""
 
     @property
     def photo_medium_url(self) -> str:
         """A 384 px square thumbnail, for the gallery."""
-        return media.thumbnail_url(self.photo.name, "medium") if self.photo else ""
+        return files.thumbnail_url(self.photo.name, "medium") if self.photo else ""
 
     @property
     def initials(self) -> str:

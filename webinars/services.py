@@ -4,7 +4,7 @@ the endpoints and the management commands.
 
 Photo files are written before the database changes and removed again if it
 fails; files a change makes obsolete are deleted only once the transaction
-commits, never if it rolls back (webinars.media). The photo a row refers to
+commits, never if it rolls back (webinars.files). The photo a row refers to
 is read again, locked, inside each transaction, so two writers never lose a
 file or delete one still referred to.
 """
@@ -18,9 +18,9 @@ from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from webinars import media
-from webinars.images import PreparedPhoto
+from webinars import files
 from webinars.models import PhotoEvent, Registrant, Webinar
+from webinars.photos import PreparedPhoto
 
 User = AbstractBaseUser | AnonymousUser | None
 
@@ -31,7 +31,7 @@ def registrant_photo_set(
     *, registrant: Registrant, photo: PreparedPhoto, user: User = None
 ) -> Registrant:
     """Store photo as the registrant's photo, replacing any previous one."""
-    new_name = media.store_photo(photo)  # raises media.StorageFault
+    new_name = files.store_photo(photo)  # raises files.StorageFault
     try:
         with transaction.atomic():
             current = _locked(registrant)
@@ -54,7 +54,7 @@ def registrant_photo_set(
             )
             _delete_files_on_commit([current.photo.name])
     except (DatabaseError, Registrant.DoesNotExist):
-        media.delete_unsaved_photo(new_name)
+        files.delete_unsaved_photo(new_name)
         raise
     return registrant
 
@@ -163,5 +163,5 @@ def _delete_files_on_commit(names: Iterable[str]) -> None:
         # robust: a failed deletion is logged, never turned into an error
         # after the change has been committed.
         transaction.on_commit(
-            lambda name=name: media.delete_photo_files(name), robust=True
+            lambda name=name: files.delete_photo_files(name), robust=True
         )

@@ -1,7 +1,7 @@
 """
 Naming what a refused file is, from its first bytes, for the user's message.
 
-Pillow is never asked: only its accepted decoders see a file (webinars.images).
+Pillow is never asked: only its accepted decoders see a file (webinars.photos).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.files.storage import FileSystemStorage
 
-from webinars import media
+from webinars import files
 
 
 class FileSystemFinder(finders.FileSystemFinder):
@@ -21,13 +21,13 @@ class FileSystemFinder(finders.FileSystemFinder):
 
     def find_location(self, root, path, prefix=None):
         matched = super().find_location(root, path, prefix)
-        if matched and media.is_inside_upload_dir(matched):
+        if matched and files.is_inside_upload_dir(matched):
             return None
         return matched
 
     def list(self, ignore_patterns):
         for path, storage in super().list(ignore_patterns):
-            if not media.is_inside_upload_dir(storage.path(path)):
+            if not files.is_inside_upload_dir(storage.path(path)):
                 yield path, storage
 
 
@@ -38,7 +38,7 @@ class DevelopmentStaticFilesStorage(FileSystemStorage):
     StaticFilesStorage calls staticfiles.utils.check_settings(), which with
     DEBUG on refuses a MEDIA_URL inside STATIC_URL because runserver's static
     handler would swallow media requests. We install whitenoise's
-    runserver_nostatic instead, so media requests reach webinars.views; the
+    runserver_nostatic instead, so media requests reach webinars.views.media; the
     other rules of check_settings are webinars.checks.
     """
 

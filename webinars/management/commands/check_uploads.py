@@ -17,7 +17,7 @@ from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import filesizeformat
 
-from webinars import checks, media, upload_dir
+from webinars import checks, diagnostics, files
 
 
 class Command(BaseCommand):
@@ -38,7 +38,7 @@ class Command(BaseCommand):
     def handle(self, *args, quiet: bool = False, **options):
         root = Path(settings.MEDIA_ROOT)
         before = _directory_state(root)
-        probe = upload_dir.probe() if upload_dir.stores_locally() else None
+        probe = diagnostics.probe() if diagnostics.stores_locally() else None
         problems = checks.upload_dir_errors(probe) if probe else []
         if quiet and not problems:
             return
@@ -55,7 +55,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("UPLOAD_DIR works."))
 
 
-def _report(root: Path, before: str, probe: upload_dir.UploadDirProbe | None):
+def _report(root: Path, before: str, probe: diagnostics.UploadDirProbe | None):
     backend = type(storages["default"])
     yield "UPLOAD_DIR", f"{root} (UPLOAD_DIR={settings.UPLOAD_DIR!r})"
     yield "URL prefix", settings.MEDIA_URL
@@ -65,11 +65,11 @@ def _report(root: Path, before: str, probe: upload_dir.UploadDirProbe | None):
         return
     yield "Directory", _directory_outcome(before, probe)
     yield "Owner and mode", _owner_and_mode(root)
-    mount = upload_dir.upload_dir_mount()
+    mount = diagnostics.upload_dir_mount()
     yield "Filesystem", f"{mount.fstype}, mounted at {mount.point}" if mount else "?"
     yield "This process", _process()
     yield "Write test", _write_outcome(probe)
-    usage = shutil.disk_usage(upload_dir.nearest_existing(root))
+    usage = shutil.disk_usage(diagnostics.nearest_existing(root))
     yield (
         "Free space",
         (f"{filesizeformat(usage.free)} free of {filesizeformat(usage.total)}"),
@@ -83,7 +83,7 @@ def _directory_state(root: Path) -> str:
     return "a file is in the way" if root.exists() else "missing"
 
 
-def _directory_outcome(before: str, probe: upload_dir.UploadDirProbe) -> str:
+def _directory_outcome(before: str, probe: diagnostics.UploadDirProbe) -> str:
     if probe.created:
         return "was missing; created it, with its parents"
     if probe.problem == "cannot_create":
@@ -91,7 +91,7 @@ def _directory_outcome(before: str, probe: upload_dir.UploadDirProbe) -> str:
     return before
 
 
-def _write_outcome(probe: upload_dir.UploadDirProbe) -> str:
+def _write_outcome(probe: diagnostics.UploadDirProbe) -> str:
     if probe.ok:
         return "a test file was created and deleted"
     if probe.problem == "not_writable":
@@ -100,7 +100,7 @@ def _write_outcome(probe: upload_dir.UploadDirProbe) -> str:
 
 
 def _owner_and_mode(root: Path) -> str:
-    path = upload_dir.nearest_existing(root)
+    path = diagnostics.nearest_existing(root)
     info = path.stat()
     described = (
         f"uid {_user(info.st_uid)}, gid {_group(info.st_gid)}, "
@@ -116,11 +116,11 @@ def _process() -> str:
 
 def _stored_photos(root: Path) -> str:
     try:
-        photos = media.stored_photos()
-        size = sum(media.file_size(name) for name in photos)
+        photos = files.stored_photos()
+        size = sum(files.file_size(name) for name in photos)
     except OSError as exc:  # a photos/ this process may not list
         return f"cannot be listed: {exc.strerror or exc}"
-    return f"{len(photos)} files, {_size(size)}, in {root / media.photo_directory()}"
+    return f"{len(photos)} files, {_size(size)}, in {root / files.photo_directory()}"
 
 
 def _size(bytes: int) -> str:

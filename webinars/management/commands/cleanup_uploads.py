@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from webinars import media
+from webinars import files
 from webinars.models import Registrant
 
 
@@ -33,8 +33,8 @@ class Command(BaseCommand):
         photos = set(
             Registrant.objects.exclude(photo="").values_list("photo", flat=True)
         )
-        expected = {name for photo in photos for name in media.file_names(photo)}
-        stored = set(media.stored_files())
+        expected = {name for photo in photos for name in files.file_names(photo)}
+        stored = set(files.stored_files())
         orphans = sorted(stored - expected)
         missing = sorted(name for name in expected - stored)
 
@@ -53,12 +53,12 @@ class Command(BaseCommand):
     def delete(self, orphans: list[str], min_age_seconds: int) -> int:
         deleted = 0
         for name in orphans:
-            if media.file_age_seconds(name) < min_age_seconds:
+            if files.file_age_seconds(name) < min_age_seconds:
                 self.stdout.write(f"kept     {name} (younger than --min-age)")
                 continue
             # A photo saved since the listing is no orphan any more.
             if Registrant.objects.filter(photo=name).exists():
                 continue
-            media.delete_file(name)
+            files.delete_file(name)
             deleted += 1
         return deleted

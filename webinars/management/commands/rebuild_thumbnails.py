@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from PIL import UnidentifiedImageError
 
-from webinars import media
-from webinars.images import thumbnails_of
+from webinars import files
 from webinars.models import Registrant
+from webinars.photos import thumbnails_of
 
 
 class Command(BaseCommand):
@@ -18,12 +18,12 @@ class Command(BaseCommand):
         photos = Registrant.objects.exclude(photo="").values_list("photo", flat=True)
         for name in photos.iterator():
             try:
-                media.store_thumbnails(name, thumbnails_of(media.read_file(name)))
+                files.store_thumbnails(name, thumbnails_of(files.read_file(name)))
             except FileNotFoundError:
                 problems.append(f"{name}: the file is missing")
             except (OSError, UnidentifiedImageError, ValueError) as exc:
                 problems.append(f"{name}: {exc}")
-            except media.StorageFault as fault:
+            except files.StorageFault as fault:
                 raise CommandError(fault.message) from fault
             else:
                 rebuilt += 1

@@ -16,8 +16,8 @@ from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageFont
 
 from webinars import roles, services
-from webinars.images import prepare_photo
 from webinars.models import Registrant, Webinar, initials_of
+from webinars.photos import prepare_photo
 
 WEBINARS = [
     ("Uploads that survive a redeploy", 7),

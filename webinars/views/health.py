@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from webinars import upload_dir
+from webinars import diagnostics
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +54,9 @@ def _database_status() -> str:
 
 
 def _uploads_status() -> str:
-    if not upload_dir.stores_locally():
+    if not diagnostics.stores_locally():
         return "ok"  # object storage: nothing on this machine to prove
-    probe = upload_dir.probe()
+    probe = diagnostics.probe()
     if not probe.ok:
         logger.warning(
             "Not ready: UPLOAD_DIR %s %s: %s", probe.path, probe.problem, probe.reason

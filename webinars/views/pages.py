@@ -11,13 +11,11 @@ from django.db.models import Count, Q
 from django.http import QueryDict
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from webinars import media
-from webinars.access import registrant_staff_required
 from webinars.forms import NotesForm, RegistrantFilterForm
 from webinars.models import Registrant
+from webinars.views.access import registrant_staff_required
 
 REGISTRANTS_PER_PAGE = 12
 
@@ -106,11 +104,3 @@ def gallery(request):
             "totals": totals,
         },
     )
-
-
-# Read-only: nothing to protect from cross-site requests, and a POST should
-# get 405 rather than a CSRF failure page.
-@csrf_exempt
-@require_safe
-def upload(request, path):
-    return media.serve(request, path)

@@ -16,7 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, storages
 
-from webinars import media
+from webinars import files
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def probe() -> UploadDirProbe:
         return UploadDirProbe(str(root), "cannot_create", *_reason(exc))
     # The upload directories that exist already (a copied volume may have
     # them owned by someone else) must take a file as well as the root.
-    existing = [root / name for name in media.served_directories()]
+    existing = [root / name for name in files.served_directories()]
     for directory in [root, *(d for d in existing if d.is_dir())]:
         try:
             # Hidden, so never served even if it were left behind.

@@ -8,9 +8,13 @@ from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.views.decorators.http import require_safe
 
-from webinars.access import json_error, registrant_staff_required, responds_with_json
 from webinars.forms import RegistrantFilterForm
 from webinars.models import Registrant
+from webinars.views.access import (
+    json_error,
+    registrant_staff_required,
+    responds_with_json,
+)
 
 REGISTRANTS_PER_PAGE = 100
 

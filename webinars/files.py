@@ -90,7 +90,7 @@ def thumbnail_url(photo_name: str, size: str) -> str:
 
 def file_names(photo_name: str) -> list[str]:
     """A stored photo and all its thumbnails."""
-    from webinars.images import THUMBNAIL_EDGES
+    from webinars.photos import THUMBNAIL_EDGES
 
     return [photo_name, *(thumbnail_name(photo_name, size) for size in THUMBNAIL_EDGES)]
 

@@ -20,8 +20,10 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
-from webinars.media.files import is_inside_upload_dir, served_directories
+from webinars.files import is_inside_upload_dir, served_directories
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +59,10 @@ class StoredFile:
         return quote_etag(f"{self.modified:x}-{self.size:x}")
 
 
+# Read-only: nothing to protect from cross-site requests, and a POST should
+# get 405 rather than a CSRF failure page.
+@csrf_exempt
+@require_safe
 def serve(request: HttpRequest, path: str) -> HttpResponse:
     """Answer a GET or HEAD for the upload at path below MEDIA_URL."""
     stored = open_stored_file(storage_name(path))

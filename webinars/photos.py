@@ -21,7 +21,7 @@ from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from webinars import sniffing
-from webinars.uploads import RefusedUpload, max_upload_bytes, too_large_message
+from webinars.uploadhandler import RefusedUpload, max_upload_bytes, too_large_message
 
 # Pillow format → what users call it and the stored extension.
 ACCEPTED = {

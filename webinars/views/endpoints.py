@@ -14,17 +14,17 @@ from django.http import HttpResponseRedirect, JsonResponse, QueryDict
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from webinars import media, services
-from webinars.access import (
+from webinars import files, services
+from webinars.forms import NotesForm, PhotoForm
+from webinars.uploadhandler import refusal_status
+from webinars.views.access import (
     json_error,
     registrant_staff_required,
     visible_registrant,
     wants_json,
 )
-from webinars.api import registrant_json
-from webinars.forms import NotesForm, PhotoForm
-from webinars.uploads import refusal_status
-from webinars.views import CardProblem, registrants_url, render_registrants
+from webinars.views.api import registrant_json
+from webinars.views.pages import CardProblem, registrants_url, render_registrants
 
 change_required = registrant_staff_required(
     permission="webinars.change_registrant", json=None
@@ -44,7 +44,7 @@ def upload_photo(request, registrant_id):
         services.registrant_photo_set(
             registrant=registrant, photo=form.cleaned_data["photo"], user=request.user
         )
-    except media.StorageFault as fault:
+    except files.StorageFault as fault:
         return _refused(
             request, CardProblem(registrant.pk, fault.message), fault.status
         )

@@ -66,7 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "webinars.middleware.DatabaseUnavailableMiddleware",
+    "webinars.middleware.ErrorResponseMiddleware",
 ]
 
 ROOT_URLCONF = "fastopp.urls"
@@ -101,6 +101,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Registrant permissions need a role too, in the admin as on the staff pages
+# (webinars.roles); ModelBackend does the rest.
+AUTHENTICATION_BACKENDS = [
+    "webinars.roles.RoleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
@@ -151,9 +158,15 @@ FILE_UPLOAD_HANDLERS = ["webinars.uploadhandler.LimitedUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FILES = 5
 
 STORAGES = {
+    # Photos: FileSystemStorage with atomic writes (webinars/storage.py) at
+    # MEDIA_ROOT; a new photo never replaces a file.
     "default": {
-        # FileSystemStorage with atomic writes (webinars/storage.py).
         "BACKEND": "webinars.storage.UploadStorage",
+    },
+    # Thumbnails, beside their photos: rebuilt under the same names.
+    "thumbnails": {
+        "BACKEND": "webinars.storage.UploadStorage",
+        "OPTIONS": {"allow_overwrite": True},
     },
     "staticfiles": {
         # Hashed, compressed names when DEBUG is off. While DEBUG is on,

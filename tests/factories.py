@@ -54,7 +54,7 @@ def admin_form(webinar, **fields) -> dict:
         "email": "grace@example.com",
         "company": "Navy",
         "status": Registrant.Status.REGISTERED,
-        "group": Registrant.Group.MARKETING,
+        "group": Registrant.Department.MARKETING,
         "registered_at_0": "2026-11-27",
         "registered_at_1": "10:00:00",
         "notes": "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from http import HTTPStatus
 
@@ -10,13 +11,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories import (
     admin_form,
+    admin_form_for,
     decode,
     files_in,
     make_image_bytes,
     make_registrant,
     make_upload,
+    make_user,
     make_webinar,
 )
+from webinars import photos
 from webinars.models import Registrant
 
 pytestmark = pytest.mark.django_db
@@ -177,3 +181,59 @@ def test_anonymous_users_are_sent_to_log_in(client):
 
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_an_admin_save_keeps_a_notes_edit_made_meanwhile_elsewhere(
+    admin_client, client
+):
+    registrant = make_registrant(notes="first notes")
+    page = admin_client.get(change_url(registrant)).content.decode()
+    # What the editor's browser sends: the fields as shown, with one changed,
+    # and the hidden initial values Django rendered beside them.
+    posted = {
+        name: html.unescape(value)
+        for name, value in re.findall(r'name="(initial-[^"]+)" value="([^"]*)"', page)
+    }
+    assert posted["initial-notes"] == "first notes"
+    posted |= admin_form_for(registrant, name="Ada King")
+    # Meanwhile, on the staff page:
+    client.force_login(make_user("mia", role="marketing"))
+    client.post(f"/update-notes/{registrant.pk}", {"notes": "second notes"})
+
+    response = admin_client.post(change_url(registrant), posted)
+
+    assert response.status_code == HTTPStatus.FOUND
+    registrant.refresh_from_db()
+    assert (registrant.name, registrant.notes) == ("Ada King", "second notes")
+
+
+def test_an_admin_save_without_initial_values_writes_every_posted_field(
+    admin_client,
+):
+    registrant = make_registrant(notes="first notes")
+    Registrant.objects.filter(pk=registrant.pk).update(notes="second notes")
+
+    admin_client.post(change_url(registrant), admin_form_for(registrant))
+
+    registrant.refresh_from_db()
+    assert registrant.notes == "first notes"  # a crafted POST: nothing to compare
+
+
+def test_no_thumbnails_are_made_for_a_form_with_another_error(
+    admin_client, upload_dir, monkeypatch
+):
+    made = []
+    real = photos.thumbnails_of
+    monkeypatch.setattr(
+        photos, "thumbnails_of", lambda *args: made.append(args) or real(*args)
+    )
+    form = admin_form(make_webinar(), email="not an address", photo=make_upload())
+
+    response = admin_client.post(ADD_URL, form)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert made == []
+    assert files_in(upload_dir) == set()
+    valid = form | {"email": "grace@example.com", "photo": make_upload()}
+    assert admin_client.post(ADD_URL, valid).status_code == HTTPStatus.FOUND
+    assert len(made) == 1  # the service made them, once the form was valid

@@ -311,7 +311,7 @@ def test_saving_other_fields_never_puts_back_an_old_photo(upload_dir, commit):
         )
 
     stale.name = "Renamed"
-    services.registrant_details_save(registrant=stale)
+    services.registrant_details_save(registrant=stale, fields=["name", "photo"])
 
     fresh = Registrant.objects.get(pk=registrant.pk)
     assert (fresh.name, fresh.photo.name) == ("Renamed", registrant.photo.name)

@@ -11,9 +11,11 @@ from __future__ import annotations
 from http import HTTPStatus
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from tests.factories import make_registrant, make_upload, make_user, make_webinar
 from webinars import services
+from webinars.models import Registrant
 from webinars.photos import prepare_photo
 
 pytestmark = pytest.mark.django_db
@@ -216,6 +218,37 @@ def test_admin_refuses_staff_without_a_role(client, people, registrants):
     client.force_login(people["staff_without_role"])
 
     assert client.get("/admin/webinars/registrant/").status_code == FORBIDDEN
+
+
+@pytest.mark.parametrize("action", ["add", "change", "view", "delete"])
+def test_admin_refuses_staff_without_a_role_even_with_every_permission(
+    client, people, registrants, action
+):
+    stan = people["staff_without_role"]
+    stan.user_permissions.add(
+        *Permission.objects.filter(codename__endswith="_registrant")
+    )
+    client.force_login(stan)
+    pk = registrants["public"].pk
+    url = {
+        "add": "/admin/webinars/registrant/add/",
+        "change": f"/admin/webinars/registrant/{pk}/change/",
+        "view": "/admin/webinars/registrant/",
+        "delete": f"/admin/webinars/registrant/{pk}/delete/",
+    }[action]
+
+    assert client.get(url).status_code == FORBIDDEN
+    assert client.post(url, {"post": "yes", "name": "Stan"}).status_code == FORBIDDEN
+    assert Registrant.objects.count() == len(registrants)
+    assert "webinars/registrant/" not in client.get("/admin/").content.decode()
+
+
+def test_staff_without_a_role_keep_their_other_admin_permissions(client, people):
+    stan = people["staff_without_role"]
+    stan.user_permissions.add(Permission.objects.get(codename="view_webinar"))
+    client.force_login(stan)
+
+    assert client.get("/admin/webinars/webinar/").status_code == OK
 
 
 def test_only_marketing_assigns_sales_reps_in_the_admin(client, people, registrants):

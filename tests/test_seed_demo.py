@@ -36,7 +36,7 @@ def test_seed_demo_covers_every_status_group_visibility_and_role(upload_dir):
     assert Webinar.objects.count() == 3
     assert registrants.count() == 20
     assert {r.status for r in registrants} == set(Registrant.Status.values)
-    assert {r.group for r in registrants} == set(Registrant.Group.values)
+    assert {r.group for r in registrants} == set(Registrant.Department.values)
     assert {r.is_public for r in registrants} == {True, False}
     assert registrants.filter(sales_rep__username="demo-sales").exists()
     for role in roles.ROLES:

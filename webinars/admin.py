@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from webinars import files, roles, services
 from webinars.forms import PhotoField
 from webinars.models import PhotoEvent, Registrant, Webinar
-from webinars.uploadhandler import refusal_status
+from webinars.views.access import refusal_status, storage_fault_status
 
 
 @admin.register(Webinar)
@@ -57,6 +57,12 @@ class RegistrantAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial.setdefault("photo", self.instance.photo)
+        # Compare what is posted with what the editor was shown, not with the
+        # row as it is now, so that saving writes only the fields they
+        # changed and keeps, say, a notes edit made meanwhile elsewhere.
+        for name, field in self.fields.items():
+            if name != "photo":
+                field.show_hidden_initial = True
 
 
 @admin.register(Registrant)
@@ -98,32 +104,11 @@ class RegistrantAdmin(admin.ModelAdmin):
         css = {"all": ["css/admin.css"]}
 
     # Roles (webinars.roles) narrow Django's model permissions to the
-    # registrants each user may see, here as on the staff page.
+    # registrants each user may see, here as on the staff page: RoleBackend
+    # refuses staff without a role every registrant permission, and the
+    # queryset hides the others (a 404-like "does not exist" redirect).
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
-
-    def has_module_permission(self, request):
-        return roles.is_registrant_staff(
-            request.user
-        ) and super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._may_see(request, obj) and super().has_view_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return self._may_see(request, obj) and super().has_change_permission(
-            request, obj
-        )
-
-    def has_delete_permission(self, request, obj=None):
-        return self._may_see(request, obj) and super().has_delete_permission(
-            request, obj
-        )
-
-    def _may_see(self, request, obj) -> bool:
-        if not roles.is_registrant_staff(request.user):
-            return False
-        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -139,10 +124,10 @@ class RegistrantAdmin(admin.ModelAdmin):
     # Photos and deletions go through services, so that files are written
     # atomically, logged, and deleted only once the change commits.
     def save_model(self, request, obj, form, change):
-        if change:  # never the photo's fields: another request may have changed them
-            services.registrant_details_save(registrant=obj)
+        if change:  # only what the editor changed, never the photo's fields
+            services.registrant_details_save(registrant=obj, fields=form.changed_data)
         else:
-            obj.save()
+            services.registrant_create(registrant=obj)
         photo = form.cleaned_data.get("photo")
         if photo is False and obj.photo:
             services.registrant_photo_delete(registrant=obj, user=request.user)
@@ -150,11 +135,6 @@ class RegistrantAdmin(admin.ModelAdmin):
             services.registrant_photo_set(
                 registrant=obj, photo=photo, user=request.user
             )
-            # For changeform_view, should the admin's transaction roll back.
-            request.photos_written = [
-                *getattr(request, "photos_written", []),
-                obj.photo.name,
-            ]
 
     def delete_model(self, request, obj):
         services.registrants_delete(
@@ -166,7 +146,10 @@ class RegistrantAdmin(admin.ModelAdmin):
 
     def changeform_view(self, request, *args, **kwargs):
         try:
-            return super().changeform_view(request, *args, **kwargs)
+            # The admin's own transaction wraps save_model(): a photo stored
+            # there is removed again if that transaction rolls back.
+            with services.unsaved_photos_removed():
+                return super().changeform_view(request, *args, **kwargs)
         except Registrant.DoesNotExist:
             # Deleted by someone else while this form was being saved.
             self.message_user(
@@ -180,14 +163,8 @@ class RegistrantAdmin(admin.ModelAdmin):
                 request,
                 "admin/webinars/storage_fault.html",
                 {**self.admin_site.each_context(request), "message": fault.message},
-                status=fault.status,
+                status=storage_fault_status(fault),
             )
-        except Exception:
-            # The admin's transaction rolled back after the photo was stored:
-            # no row refers to those files any more.
-            for name in getattr(request, "photos_written", []):
-                files.delete_photo_files(name)
-            raise
 
     def render_change_form(self, request, context, *args, **kwargs):
         response = super().render_change_form(request, context, *args, **kwargs)

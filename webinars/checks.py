@@ -5,7 +5,9 @@ They replace the rules of django.contrib.staticfiles.utils.check_settings()
 that still hold with uploads under /static/uploads/ (see
 webinars/staticfiles.py), make an unusable UPLOAD_DIR stop `manage.py
 check`, runserver, migrate and gunicorn start-up with a sentence, and warn
-about deployments that will lose their uploads at the next restart.
+about deployments that will lose their uploads at the next restart. They
+only inspect: the write test is `manage.py check_uploads` and /readyz
+(webinars.diagnostics).
 """
 
 from __future__ import annotations
@@ -14,24 +16,18 @@ import errno
 import os
 import stat
 
-from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
-from webinars import diagnostics
-
-
-def _contains(outer: str | os.PathLike, inner: str | os.PathLike) -> bool:
-    outer, inner = os.path.realpath(outer), os.path.realpath(inner)
-    return os.path.commonpath([outer, inner]) == outer
+from webinars import diagnostics, files
 
 
 @register(Tags.files)
 def check_upload_dir_writable(app_configs=None, **kwargs):
-    """Create UPLOAD_DIR when missing and prove it takes a file."""
-    if not diagnostics.stores_locally():
+    """Say, from permissions alone, whether UPLOAD_DIR could take a file."""
+    if not files.is_local_storage():
         return []
-    return upload_dir_errors(diagnostics.probe())
+    return upload_dir_errors(diagnostics.inspect())
 
 
 def upload_dir_errors(probe: diagnostics.UploadDirProbe) -> list[Error]:
@@ -90,7 +86,7 @@ def check_uploads_persist(app_configs=None, **kwargs):
 
 def upload_dir_warnings() -> list[Warning]:
     """Return the warnings about losing uploads, for checks and check_uploads."""
-    if not diagnostics.stores_locally():
+    if not files.is_local_storage():
         return []
     mount = diagnostics.upload_dir_mount()
     warnings = []
@@ -118,7 +114,7 @@ def upload_dir_warnings() -> list[Warning]:
         )
     if (
         not settings.DEBUG
-        and _contains(settings.BASE_DIR, settings.MEDIA_ROOT)
+        and files.is_within(settings.BASE_DIR, settings.MEDIA_ROOT)
         and not _volume_inside_project(mount)
     ):
         warnings.append(
@@ -142,7 +138,9 @@ def _on_network_filesystem(mount: diagnostics.Mount | None) -> bool:
 def _volume_inside_project(mount: diagnostics.Mount | None) -> bool:
     project = os.path.realpath(settings.BASE_DIR)
     return (
-        mount is not None and mount.point != project and _contains(project, mount.point)
+        mount is not None
+        and mount.point != project
+        and files.is_within(project, mount.point)
     )
 
 
@@ -151,7 +149,7 @@ def check_upload_and_static_roots(app_configs=None, **kwargs):
     """Keep uploads, static files and the project's code apart."""
     media_root = settings.MEDIA_ROOT
     errors = []
-    if _contains(media_root, settings.BASE_DIR):
+    if files.is_within(media_root, settings.BASE_DIR):
         errors.append(
             Error(
                 f"UPLOAD_DIR ({media_root}) contains the project's code, which "
@@ -162,8 +160,8 @@ def check_upload_and_static_roots(app_configs=None, **kwargs):
             )
         )
     if settings.STATIC_ROOT and (
-        _contains(media_root, settings.STATIC_ROOT)
-        or _contains(settings.STATIC_ROOT, media_root)
+        files.is_within(media_root, settings.STATIC_ROOT)
+        or files.is_within(settings.STATIC_ROOT, media_root)
     ):
         errors.append(
             Error(
@@ -175,7 +173,7 @@ def check_upload_and_static_roots(app_configs=None, **kwargs):
             )
         )
     for static_dir in _staticfiles_dirs():
-        if _contains(media_root, static_dir):
+        if files.is_within(media_root, static_dir):
             errors.append(
                 Error(
                     f"UPLOAD_DIR ({media_root}) contains the STATICFILES_DIRS "
@@ -187,56 +185,6 @@ def check_upload_and_static_roots(app_configs=None, **kwargs):
     return errors
 
 
-@register(Tags.staticfiles)
-def check_uploads_never_collected(app_configs=None, **kwargs):
-    """Uploads below STATICFILES_DIRS need the finder that skips them."""
-    finder = "django.contrib.staticfiles.finders.FileSystemFinder"
-    if finder not in settings.STATICFILES_FINDERS:
-        return []
-    if not any(_contains(d, settings.MEDIA_ROOT) for d in _staticfiles_dirs()):
-        return []
-    return [
-        Error(
-            f"UPLOAD_DIR ({settings.MEDIA_ROOT}) is inside STATICFILES_DIRS and "
-            f"{finder} would collect and serve uploads as static files.",
-            hint="Use webinars.staticfiles.FileSystemFinder in STATICFILES_FINDERS.",
-            id="webinars.E007",
-        )
-    ]
-
-
-@register(Tags.staticfiles)
-def check_upload_url(app_configs=None, **kwargs):
-    """MEDIA_URL inside STATIC_URL only works when runserver leaves it alone."""
-    if settings.MEDIA_URL == settings.STATIC_URL:
-        return [
-            Error(
-                "MEDIA_URL and STATIC_URL must differ.",
-                hint="Uploads are served at /static/uploads/; keep MEDIA_URL there.",
-                id="webinars.E008",
-            )
-        ]
-    nostatic, staticfiles = (
-        "whitenoise.runserver_nostatic",
-        "django.contrib.staticfiles",
-    )
-    if not settings.MEDIA_URL.startswith(settings.STATIC_URL) or not apps.is_installed(
-        staticfiles
-    ):
-        return []
-    order = [config.name for config in apps.get_app_configs()]
-    if nostatic in order and order.index(nostatic) < order.index(staticfiles):
-        return []
-    return [
-        Error(
-            f"MEDIA_URL ({settings.MEDIA_URL}) is inside STATIC_URL, so runserver's "
-            "static handler would answer upload requests with 404.",
-            hint=f"List {nostatic!r} before {staticfiles!r} in INSTALLED_APPS.",
-            id="webinars.E009",
-        )
-    ]
-
-
 @register(Tags.database)
 def check_database_outside_upload_dir(app_configs=None, **kwargs):
     """A SQLite file inside UPLOAD_DIR would sit among public files."""
@@ -244,7 +192,7 @@ def check_database_outside_upload_dir(app_configs=None, **kwargs):
     for alias, database in settings.DATABASES.items():
         name = str(database.get("NAME") or "")
         is_file = "sqlite" in database["ENGINE"] and name.startswith("/")
-        if is_file and _contains(settings.MEDIA_ROOT, name):
+        if is_file and files.is_within(settings.MEDIA_ROOT, name):
             errors.append(
                 Error(
                     f"The {alias!r} SQLite database ({name}) is inside UPLOAD_DIR "

@@ -1,20 +1,21 @@
 """
 UPLOAD_DIR itself: can this process write there, and which mount holds it.
 
-probe() proves that a file can be written there; the system checks, /readyz
-and `manage.py check_uploads` all call it.
+probe() proves that a file can be written there, through the upload storage
+(which creates a missing UPLOAD_DIR as it would for an upload); /readyz and
+`manage.py check_uploads` call it. The system checks only inspect
+(webinars.checks).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage, storages
 
 from webinars import files
 
@@ -40,37 +41,63 @@ class Mount:
     fstype: str
 
 
-def stores_locally() -> bool:
-    """Return whether uploads are files on this machine's filesystems."""
-    return isinstance(storages["default"], FileSystemStorage)
-
-
 def probe() -> UploadDirProbe:
-    """Create UPLOAD_DIR when missing, then write a file in it and delete it."""
+    """Write a file to UPLOAD_DIR and delete it, creating UPLOAD_DIR if missing."""
     root = Path(settings.MEDIA_ROOT)
+    if root.exists() and not root.is_dir():
+        return UploadDirProbe(str(root), "not_a_directory", "Not a directory")
     created = not root.exists()
     try:
-        root.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        return UploadDirProbe(str(root), "not_a_directory", "Not a directory")
+        files.write_probe("")
+    except FileExistsError:  # a file where a parent directory should be
+        return UploadDirProbe(str(root), "cannot_create", "Not a directory")
     except OSError as exc:
-        return UploadDirProbe(str(root), "cannot_create", *_reason(exc))
+        problem = "cannot_create" if created else "not_writable"
+        return UploadDirProbe(str(root), problem, *_reason(exc))
     # The upload directories that exist already (a copied volume may have
     # them owned by someone else) must take a file as well as the root.
-    existing = [root / name for name in files.served_directories()]
-    for directory in [root, *(d for d in existing if d.is_dir())]:
+    for directory in sorted(files.SERVED_DIRECTORIES):
+        if not (root / directory).is_dir():
+            continue
         try:
-            # Hidden, so never served even if it were left behind.
-            with tempfile.NamedTemporaryFile(
-                dir=directory, prefix=".write-check-"
-            ) as f:
-                f.write(b"ok")
-                f.flush()
+            files.write_probe(directory)
         except OSError as exc:
             return UploadDirProbe(
-                str(directory), "not_writable", *_reason(exc), created
+                str(root / directory), "not_writable", *_reason(exc), created
             )
     return UploadDirProbe(str(root), created=created)
+
+
+def inspect() -> UploadDirProbe:
+    """Say whether UPLOAD_DIR could take a file, from its permissions; write nothing."""
+    root = Path(settings.MEDIA_ROOT)
+    if root.exists() and not root.is_dir():
+        return UploadDirProbe(str(root), "not_a_directory", "Not a directory")
+    if not root.exists():
+        parent = nearest_existing(root)
+        if not parent.is_dir():
+            return UploadDirProbe(str(root), "cannot_create", "Not a directory")
+        denied = _write_denied(parent)
+        return (
+            UploadDirProbe(str(root), "cannot_create", *denied)
+            if denied
+            else (UploadDirProbe(str(root)))
+        )
+    directories = [root] + [root / name for name in sorted(files.SERVED_DIRECTORIES)]
+    for directory in directories:
+        denied = directory.is_dir() and _write_denied(directory)
+        if denied:
+            return UploadDirProbe(str(directory), "not_writable", *denied)
+    return UploadDirProbe(str(root))
+
+
+def _write_denied(directory: Path) -> tuple[str, int] | None:
+    """Return why this process may not create files in directory, or None."""
+    if os.access(directory, os.W_OK | os.X_OK):
+        return None
+    if os.statvfs(directory).f_flag & os.ST_RDONLY:
+        return os.strerror(errno.EROFS), errno.EROFS
+    return os.strerror(errno.EACCES), errno.EACCES
 
 
 def nearest_existing(path: str | os.PathLike) -> Path:
@@ -92,7 +119,6 @@ def upload_dir_mount() -> Mount | None:
 
 def mount_holding(path: str | os.PathLike, mountinfo: str) -> Mount | None:
     """Return the mount in a /proc/<pid>/mountinfo text that holds path."""
-    path = os.path.realpath(path)
     holding = None
     for line in mountinfo.splitlines():
         fields = line.split(" ")
@@ -101,7 +127,7 @@ def mount_holding(path: str | os.PathLike, mountinfo: str) -> Mount | None:
         # Spaces and backslashes in mount points are octal escapes (\040).
         point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), fields[4])
         fstype = fields[fields.index("-", 6) + 1]
-        inside = os.path.commonpath([point, path]) == point
+        inside = files.is_within(point, path)
         # Later lines are mounted on top of earlier ones at the same point.
         if inside and (holding is None or len(point) >= len(holding.point)):
             holding = Mount(point, fstype)

@@ -1,9 +1,14 @@
 """
-Naming, writing, listing and deleting upload files.
+Naming, writing, listing and deleting upload files, over the storage API.
 
 A photo is photos/<uuid>.<ext>, with square thumbnails in
-photos/thumbs/<uuid>-<size>.webp, all in the default storage (UploadStorage
-at MEDIA_ROOT, which settings resolve from UPLOAD_DIR).
+photos/thumbs/<uuid>-<size>.webp. Photos are written to the "default" storage,
+which never overwrites; thumbnails to the "thumbnails" storage, which does
+(a rebuild rewrites them under the same names). Both hold the same files:
+UploadStorage at MEDIA_ROOT, which settings resolve from UPLOAD_DIR.
+
+This module knows no model and no HTTP: whether a file is still referred to
+is for webinars.services to say, and the status of a fault for the views.
 """
 
 from __future__ import annotations
@@ -12,70 +17,92 @@ import errno
 import logging
 import os
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
-from http import HTTPStatus
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-
-from webinars.storage import UploadStorage
+from django.core.files.storage import FileSystemStorage, Storage, storages
 
 logger = logging.getLogger(__name__)
 
+# The models' upload_to: the one directory under UPLOAD_DIR that is served.
+PHOTO_DIRECTORY = "photos"
 THUMBNAIL_DIRECTORY = "thumbs"
-
-
-def is_inside_upload_dir(path: str | os.PathLike) -> bool:
-    """Return whether path, with symlinks resolved, lies in UPLOAD_DIR."""
-    root = os.path.realpath(settings.MEDIA_ROOT)
-    return os.path.commonpath([root, os.path.realpath(path)]) == root
-
-
-def served_directories() -> frozenset[str]:
-    """The upload_to directories of the models: nothing else in UPLOAD_DIR is served."""
-    return frozenset({photo_directory()})
+# Square thumbnails stored beside each photo, by size name: small for lists
+# (2x a 64 px avatar), medium for the gallery (2x 192 px). Always WebP.
+THUMBNAIL_EDGES = {"small": 128, "medium": 384}
+SERVED_DIRECTORIES = frozenset({PHOTO_DIRECTORY})
 
 
 class StorageFault(Exception):
-    """The upload storage refused a write; the message is for the user."""
+    """The upload storage refused a write; reason says why, in words for users."""
 
-    def __init__(self, message: str, status: int):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+    def __init__(self, reason: str, code: str):
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code  # "full", "read_only", "forbidden" or "failed"
+
+    @property
+    def message(self) -> str:
+        return (
+            f"The photo was not saved because {self.reason}. Any previous photo "
+            "is unchanged; please tell an administrator."
+        )
 
 
 STORAGE_FAULTS = {
-    errno.ENOSPC: ("the upload volume is full", HTTPStatus.INSUFFICIENT_STORAGE),
-    errno.EDQUOT: ("the upload volume is full", HTTPStatus.INSUFFICIENT_STORAGE),
-    errno.EROFS: ("the upload volume is read-only", HTTPStatus.SERVICE_UNAVAILABLE),
-    errno.EACCES: (
-        "the server may not write to the upload directory",
-        HTTPStatus.SERVICE_UNAVAILABLE,
-    ),
-    errno.EPERM: (
-        "the server may not write to the upload directory",
-        HTTPStatus.SERVICE_UNAVAILABLE,
-    ),
+    errno.ENOSPC: ("the upload volume is full", "full"),
+    errno.EDQUOT: ("the upload volume is full", "full"),
+    errno.EROFS: ("the upload volume is read-only", "read_only"),
+    errno.EACCES: ("the server may not write to the upload directory", "forbidden"),
+    errno.EPERM: ("the server may not write to the upload directory", "forbidden"),
 }
 
 
 def storage_fault(exc: OSError) -> StorageFault:
-    reason, status = STORAGE_FAULTS.get(
-        exc.errno, ("the upload storage failed", HTTPStatus.SERVICE_UNAVAILABLE)
+    """The StorageFault that explains an OSError from a write."""
+    reason, code = STORAGE_FAULTS.get(
+        exc.errno, ("the upload storage failed", "failed")
     )
-    return StorageFault(
-        f"The photo was not saved because {reason}. Any previous photo is "
-        "unchanged; please tell an administrator.",
-        status,
-    )
+    return StorageFault(reason, code)
 
 
-def photo_directory() -> str:
-    from webinars.models import Registrant
+def photo_storage() -> Storage:
+    """Return the storage of photos: create-only."""
+    return storages["default"]
 
-    return Registrant._meta.get_field("photo").upload_to
+
+def thumbnail_storage() -> Storage:
+    """Return the storage of thumbnails: it overwrites, for rebuilds."""
+    return storages["thumbnails"]
+
+
+def storage_for(name: str) -> Storage:
+    """Return the storage that holds the file called name."""
+    is_thumbnail = THUMBNAIL_DIRECTORY in name.split("/")[:-1]
+    return thumbnail_storage() if is_thumbnail else photo_storage()
+
+
+def is_local_storage() -> bool:
+    """Return whether uploads are files on this machine's filesystems."""
+    return isinstance(photo_storage(), FileSystemStorage)
+
+
+def is_within(outer: str | os.PathLike, inner: str | os.PathLike) -> bool:
+    """Return whether inner, with symlinks resolved, lies in outer (or is it)."""
+    outer, inner = os.path.realpath(outer), os.path.realpath(inner)
+    return os.path.commonpath([outer, inner]) == outer
+
+
+def is_inside_upload_dir(path: str | os.PathLike) -> bool:
+    """Return whether path, with symlinks resolved, lies in UPLOAD_DIR."""
+    return is_within(settings.MEDIA_ROOT, path)
+
+
+def new_photo_name(extension: str) -> str:
+    """Return a fresh, unguessable name for a photo with this extension."""
+    return f"{PHOTO_DIRECTORY}/{uuid.uuid4().hex}.{extension}"
 
 
 def thumbnail_name(photo_name: str, size: str) -> str:
@@ -85,107 +112,107 @@ def thumbnail_name(photo_name: str, size: str) -> str:
 
 
 def thumbnail_url(photo_name: str, size: str) -> str:
-    return default_storage.url(thumbnail_name(photo_name, size))
+    return thumbnail_storage().url(thumbnail_name(photo_name, size))
 
 
 def file_names(photo_name: str) -> list[str]:
-    """A stored photo and all its thumbnails."""
-    from webinars.photos import THUMBNAIL_EDGES
-
+    """Return a stored photo's name and its thumbnails' names."""
     return [photo_name, *(thumbnail_name(photo_name, size) for size in THUMBNAIL_EDGES)]
 
 
-def store_photo(photo) -> str:
-    """Write a PreparedPhoto and its thumbnails under a new name; return the name."""
-    name = f"{photo_directory()}/{uuid.uuid4().hex}.{photo.extension}"
-    _write_all({name: photo.content} | _thumbnail_files(name, photo.thumbnails))
+def store_photo(extension: str, content: bytes, thumbnails: dict[str, bytes]) -> str:
+    """Write a photo and its thumbnails under a new name, all or nothing."""
+    name = new_photo_name(extension)
+    planned = [(photo_storage(), name, content)] + [
+        (thumbnail_storage(), thumbnail_name(name, size), data)
+        for size, data in thumbnails.items()
+    ]
+    written = []
+    try:
+        for storage, file_name, data in planned:
+            written.append(_create(storage, file_name, data))
+    except OSError as exc:
+        _log_failed_write([name], exc)
+        for file_name in written:
+            delete_quietly(file_name)
+        raise storage_fault(exc) from exc
     return name
 
 
 def store_thumbnails(photo_name: str, thumbnails: dict[str, bytes]) -> None:
     """Write, or rewrite in place, the thumbnails of a stored photo."""
-    _write_all(_thumbnail_files(photo_name, thumbnails), replace=True)
-
-
-def _thumbnail_files(photo_name: str, thumbnails: dict[str, bytes]) -> dict[str, bytes]:
-    return {thumbnail_name(photo_name, size): data for size, data in thumbnails.items()}
-
-
-def _write_all(files: dict[str, bytes], *, replace: bool = False) -> None:
-    # All or nothing: what was written before a failure is removed again.
-    written = []
     try:
-        for name, content in files.items():
-            written.append(_write(name, content, replace=replace))
+        for size, data in thumbnails.items():
+            thumbnail_storage().save(
+                thumbnail_name(photo_name, size), ContentFile(data)
+            )
     except OSError as exc:
-        logger.error(
-            "Upload files %s not stored in %s: %s",
-            list(files),
-            settings.MEDIA_ROOT,
-            exc,
-        )
-        if not replace:
-            for name in written:
-                _delete_quietly(name)
+        _log_failed_write([photo_name], exc)
         raise storage_fault(exc) from exc
 
 
-def _write(name: str, content: bytes, *, replace: bool) -> str:
-    if replace and isinstance(default_storage, UploadStorage):
-        return default_storage.replace(name, ContentFile(content))
-    if replace:
-        default_storage.delete(name)
-    saved = default_storage.save(name, ContentFile(content))
+def _create(storage: Storage, name: str, content: bytes) -> str:
+    saved = storage.save(name, ContentFile(content))
     if saved != name:  # a UUID name was taken: something is badly wrong
-        _delete_quietly(saved)
+        storage.delete(saved)
         raise FileExistsError(errno.EEXIST, "Upload name already taken", name)
     return saved
 
 
+def _log_failed_write(names: Iterable[str], exc: OSError) -> None:
+    logger.error(
+        "Upload files of %s not stored in %s: %s",
+        list(names),
+        settings.MEDIA_ROOT,
+        exc,
+    )
+
+
 def delete_photo_files(photo_name: str) -> None:
-    """Delete a photo and its thumbnails, unless a registrant still refers to it."""
-    from webinars.models import Registrant
-
-    if not photo_name or Registrant.objects.filter(photo=photo_name).exists():
-        return
+    """Delete a photo and its thumbnails; a failure is logged, never raised."""
     for name in file_names(photo_name):
-        _delete_quietly(name)
+        delete_quietly(name)
 
 
-def delete_unsaved_photo(photo_name: str) -> None:
-    """Delete a photo just written that no row can refer to (its save failed)."""
-    for name in file_names(photo_name):
-        _delete_quietly(name)
-
-
-def _delete_quietly(name: str) -> None:
+def delete_quietly(name: str) -> None:
+    """Delete one file; a failure is logged, never raised."""
     try:
-        default_storage.delete(name)
+        storage_for(name).delete(name)
     except OSError as exc:
         logger.warning("Upload %r could not be deleted: %s", name, exc)
 
 
+def write_probe(directory: str) -> None:
+    """Write a small hidden file in directory and delete it; raise OSError."""
+    name = f"{directory}/" if directory else ""
+    # Hidden, so never served even if it were left behind.
+    saved = photo_storage().save(
+        f"{name}.write-check-{uuid.uuid4().hex}", ContentFile(b"ok")
+    )
+    photo_storage().delete(saved)
+
+
 def read_file(name: str) -> bytes:
-    with default_storage.open(name, "rb") as file:
+    with storage_for(name).open(name, "rb") as file:
         return file.read()
 
 
 def stored_files() -> list[str]:
-    """Every file in the upload directories, temporary ones included."""
-    names, pending = [], sorted(served_directories())
+    """Return every file in the served directories, temporary ones included."""
+    names, pending = [], sorted(SERVED_DIRECTORIES)
     while pending:
         directory = pending.pop()
         try:
-            directories, files = default_storage.listdir(directory)
+            directories, found = photo_storage().listdir(directory)
         except (FileNotFoundError, NotADirectoryError):
             continue
-        names += [f"{directory}/{name}" for name in files]
+        names += [f"{directory}/{name}" for name in found]
         pending += [f"{directory}/{name}" for name in directories]
     return sorted(names)
 
 
 def stored_photos() -> list[str]:
-    """The photos in the upload directories: no thumbnails, no hidden files."""
+    """Return the photos in the served directories: no thumbnails, no hidden files."""
     return [
         name
         for name in stored_files()
@@ -195,13 +222,9 @@ def stored_photos() -> list[str]:
 
 
 def file_size(name: str) -> int:
-    return default_storage.size(name)
+    return storage_for(name).size(name)
 
 
 def file_age_seconds(name: str) -> float:
-    modified = default_storage.get_modified_time(name)
+    modified = storage_for(name).get_modified_time(name)
     return (datetime.now(tz=modified.tzinfo) - modified).total_seconds()
-
-
-def delete_file(name: str) -> None:
-    default_storage.delete(name)

@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from webinars.models import Registrant, Webinar
-from webinars.photos import PhotoRejected, prepare_photo
+from webinars.photos import prepare_photo
 
 logger = logging.getLogger(__name__)
 
@@ -26,15 +26,15 @@ class PhotoField(forms.FileField):
             return None
         try:
             return prepare_photo(data)
-        except PhotoRejected as rejected:
+        except ValidationError as refused:
             logger.warning(
                 "Photo refused (%s): %r, %s bytes: %s",
-                rejected.code,
+                refused.code,
                 getattr(data, "name", None),
                 getattr(data, "size", None),
-                rejected.message,
+                refused.message,
             )
-            raise ValidationError(rejected.message, code=rejected.code) from rejected
+            raise
 
 
 class RegistrantFilterForm(forms.Form):
@@ -48,7 +48,7 @@ class RegistrantFilterForm(forms.Form):
         choices=[("", "All statuses"), *Registrant.Status.choices], required=False
     )
     group = forms.ChoiceField(
-        choices=[("", "All groups"), *Registrant.Group.choices], required=False
+        choices=[("", "All groups"), *Registrant.Department.choices], required=False
     )
 
     def filter(self, registrants):

@@ -1,19 +1,26 @@
+"""Errors raised by views, answered in the request's format (views.access)."""
+
 from __future__ import annotations
 
 import logging
 from http import HTTPStatus
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 
-from webinars.views.access import answers_in_json, json_error
+from webinars.models import Registrant
+from webinars.views.access import json_error, wants_json
 
 logger = logging.getLogger(__name__)
 
 
-class DatabaseUnavailableMiddleware:
-    """Answer 503, not an empty page or a 500, while the database is unreachable."""
+class ErrorResponseMiddleware:
+    """
+    Answer a 404 in JSON for JSON clients, and a 503, not a 500, while the
+    database is unreachable. A registrant deleted while the request ran is a
+    404 too.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -22,8 +29,17 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, OperationalError | InterfaceError):
-            return None
+        if isinstance(exception, OperationalError | InterfaceError):
+            return self._database_unavailable(request, exception)
+        if isinstance(exception, Registrant.DoesNotExist):
+            if not wants_json(request):
+                raise Http404("No such registrant.") from exception
+            return json_error("No such registrant.", HTTPStatus.NOT_FOUND)
+        if isinstance(exception, Http404) and wants_json(request):
+            return json_error(str(exception) or "Not found.", HTTPStatus.NOT_FOUND)
+        return None  # Django's own answer
+
+    def _database_unavailable(self, request, exception):
         logger.error(
             "Database unavailable for %s %s: %s",
             request.method,
@@ -31,7 +47,7 @@ class DatabaseUnavailableMiddleware:
             exception,
         )
         message = "The database is unavailable right now. Please try again in a minute."
-        if answers_in_json(request):
+        if wants_json(request):
             response = json_error(message, HTTPStatus.SERVICE_UNAVAILABLE)
         else:
             # Rendered without the request: its session and user need the

@@ -72,7 +72,12 @@ class Registrant(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         NO_SHOW = "no_show", "No show"
 
-    class Group(models.TextChoices):
+    class Department(models.TextChoices):
+        """The registrant's own department (upstream FastOpp's "group").
+
+        Unrelated to the staff roles of webinars.roles, whose names it shares.
+        """
+
         MARKETING = "marketing", "Marketing"
         SALES = "sales", "Sales"
         SUPPORT = "support", "Support"
@@ -88,7 +93,7 @@ class Registrant(models.Model):
         max_length=20, choices=Status.choices, default=Status.REGISTERED
     )
     group = models.CharField(
-        max_length=20, choices=Group.choices, default=Group.MARKETING
+        max_length=20, choices=Department.choices, default=Department.MARKETING
     )
     sales_rep = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -104,6 +109,7 @@ class Registrant(models.Model):
         help_text="Shown in the public attendee gallery (unless cancelled).",
     )
     notes = models.TextField(blank=True)
+    # The contract: photos/<name> below UPLOAD_DIR (files.PHOTO_DIRECTORY).
     photo = models.ImageField(upload_to="photos", blank=True)
     photo_original_name = models.CharField(
         "photo's original file name",

@@ -1,11 +1,13 @@
 """
-Deciding what is a photo, and preparing what is stored.
+What a photo is: deciding what an upload is, and preparing what is stored.
 
 The only validation path for uploads: the admin, the staff page, the
 endpoints and the management commands all call prepare_photo(). The type is
 decided by decoding the content with Pillow, never by the name or the
 client's Content-Type, and what is stored is re-encoded from the decoded
-pixels, so no metadata and no foreign bytes survive.
+pixels, so no metadata and no foreign bytes survive. A refusal is a
+ValidationError whose code names the rule (as Wagtail's image field does);
+the views choose its HTTP status.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from webinars import sniffing
-from webinars.uploadhandler import RefusedUpload, max_upload_bytes, too_large_message
+from webinars.uploadhandler import MEGABYTE, max_upload_bytes
 
 # Pillow format → what users call it and the stored extension.
 ACCEPTED = {
@@ -38,9 +41,6 @@ RULE = "Photos must be JPEG, PNG, WebP or GIF"
 # Stored originals are at most this many pixels on their longest edge:
 # enough for a full-screen view on a 2K display, a few hundred kilobytes.
 MAX_EDGE = 2048
-# Square thumbnails: small for lists (2× a 64 px avatar), medium for the
-# gallery (2× 192 px). Always WebP.
-THUMBNAIL_EDGES = {"small": 128, "medium": 384}
 
 # Byte strings that make a file something else too (a polyglot): a browser,
 # PHP or a PDF reader would find their own content in it. Long enough that
@@ -63,22 +63,12 @@ FOREIGN_SIGNATURES = (
 )
 
 
-class PhotoRejected(ValueError):
-    """An upload that is not a photo we store; the message is for the user."""
-
-    def __init__(self, message: str, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
 @dataclass(frozen=True)
 class PreparedPhoto:
-    """A validated photo, re-encoded without metadata, with its thumbnails."""
+    """A validated photo, re-encoded without metadata."""
 
     format: str
     content: bytes
-    thumbnails: dict[str, bytes]
     width: int
     height: int
     original_name: str
@@ -100,7 +90,7 @@ class PreparedPhoto:
 
 
 def prepare_photo(upload) -> PreparedPhoto:
-    """Validate an uploaded file and return what to store, or raise PhotoRejected."""
+    """Validate an uploaded file and return what to store, or raise ValidationError."""
     data = _read(upload)
     image = _open(data)
     _refuse_polyglot(data, image)
@@ -109,15 +99,14 @@ def prepare_photo(upload) -> PreparedPhoto:
         try:
             content = _encode(_clean_pixels(image), stored_format)
         except (OSError, ValueError) as exc:  # a mode Pillow cannot write back
-            raise PhotoRejected(
+            raise ValidationError(
                 f"This {ACCEPTED[image.format][0]} image uses a colour format that "
                 "cannot be stored; save it as an ordinary RGB photo and try again.",
-                "unsupported",
+                code="unsupported",
             ) from exc
         return PreparedPhoto(
             format=stored_format,
             content=content,
-            thumbnails=thumbnails_of(content),
             width=image.width,
             height=image.height,
             original_name=display_name(upload.name),
@@ -128,17 +117,17 @@ def prepare_photo(upload) -> PreparedPhoto:
         image.close()
 
 
-def thumbnails_of(stored: bytes) -> dict[str, bytes]:
-    """Thumbnails of a photo as stored (already validated and re-encoded)."""
+def thumbnails_of(stored: bytes, edges: dict[str, int]) -> dict[str, bytes]:
+    """Return square WebP thumbnails of a stored photo, by size name."""
     with Image.open(io.BytesIO(stored), formats=DECODERS) as image:
-        return make_thumbnails(image)
+        return make_thumbnails(image, edges)
 
 
-def make_thumbnails(image: Image.Image) -> dict[str, bytes]:
-    """Square WebP thumbnails of a stored photo, by size name."""
+def make_thumbnails(image: Image.Image, edges: dict[str, int]) -> dict[str, bytes]:
+    """Return square WebP thumbnails of an image, by size name, of the given edges."""
     image = image.convert("RGBA" if _has_alpha(image) else "RGB")
     thumbnails = {}
-    for size, edge in THUMBNAIL_EDGES.items():
+    for size, edge in edges.items():
         buffer = io.BytesIO()
         square = ImageOps.fit(image, (edge, edge), Image.Resampling.LANCZOS)
         square.save(buffer, "WEBP", quality=80, method=4)
@@ -161,27 +150,33 @@ def display_name(name: str | None) -> str:
 
 
 def _read(upload) -> bytes:
-    if isinstance(upload, RefusedUpload):
-        raise PhotoRejected(upload.message, upload.code)
+    # The one size check. An upload the handler stopped keeping arrives
+    # empty, with its full size; others are read no further than the limit.
     upload.seek(0)
     data = upload.read(max_upload_bytes() + 1)
-    if len(data) > max_upload_bytes():
-        raise PhotoRejected(
-            too_large_message(upload.size or len(data)), "file_too_large"
+    size = max(upload.size or 0, len(data))
+    if size > max_upload_bytes():
+        raise ValidationError(
+            f"Photos can be at most {settings.UPLOAD_MAX_MB:g} MB; "
+            f"this file is {size / MEGABYTE:.1f} MB.",
+            code="file_too_large",
         )
     if not data:
-        raise PhotoRejected("The file is empty; choose a photo.", "empty")
+        raise ValidationError("The file is empty; choose a photo.", code="empty")
     return data
 
 
 def _open(data: bytes) -> Image.Image:
+    # The pixel limit is checked here, from the header, before any pixel is
+    # decoded. Pillow's own bomb limit (MAX_IMAGE_PIXELS) is left as it is,
+    # for the whole process; past it Pillow refuses to open the file at all.
     try:
         image = Image.open(io.BytesIO(data), formats=DECODERS)
     except UnidentifiedImageError as exc:
-        raise PhotoRejected(
-            f"{RULE}; this file is {sniffing.describe(data)}.", "format"
+        raise ValidationError(
+            f"{RULE}; this file is {sniffing.describe(data)}.", code="format"
         ) from exc
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except Image.DecompressionBombError as exc:
         raise _too_many_pixels(_pixels_in_message(exc)) from exc
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
         raise _damaged(sniffing.claimed_format(data)) from exc
@@ -190,8 +185,8 @@ def _open(data: bytes) -> Image.Image:
         raise _too_many_pixels(image.width * image.height)
     if getattr(image, "is_animated", False) and image.format != "MPO":
         image.close()
-        raise PhotoRejected(
-            "Animated images are not accepted; upload a still photo.", "animated"
+        raise ValidationError(
+            "Animated images are not accepted; upload a still photo.", code="animated"
         )
     try:
         image.load()
@@ -201,10 +196,10 @@ def _open(data: bytes) -> Image.Image:
     return image
 
 
-def _damaged(format_name: str) -> PhotoRejected:
-    return PhotoRejected(
+def _damaged(format_name: str) -> ValidationError:
+    return ValidationError(
         f"This {format_name} file is damaged or incomplete and cannot be read.",
-        "corrupt",
+        code="corrupt",
     )
 
 
@@ -212,22 +207,23 @@ def _refuse_polyglot(data: bytes, image: Image.Image) -> None:
     lowered = data.lower()
     if any(signature in lowered for signature in FOREIGN_SIGNATURES):
         image.close()
-        raise PhotoRejected(
+        raise ValidationError(
             f"This {ACCEPTED[image.format][0]} file also contains a web page, "
             "script or PDF, which is not allowed in a photo.",
-            "polyglot",
+            code="polyglot",
         )
 
 
-def _too_many_pixels(pixels: int | None) -> PhotoRejected:
+def _too_many_pixels(pixels: int | None) -> ValidationError:
     limit = settings.UPLOAD_MAX_PIXELS / 1_000_000
     this = (
         f"this one has {pixels / 1_000_000:.1f} million"
         if pixels
         else "this one has more"
     )
-    return PhotoRejected(
-        f"Photos can have at most {limit:g} million pixels; {this}.", "too_many_pixels"
+    return ValidationError(
+        f"Photos can have at most {limit:g} million pixels; {this}.",
+        code="too_many_pixels",
     )
 
 

@@ -2,17 +2,24 @@
 Staff roles: Django groups created by migration 0002_roles.
 
 Superusers and marketing see and edit every registrant, sales only those
-assigned to them, support only public ones. Everyone else is refused.
+assigned to them, support only public ones. Everyone else is refused: by
+may() on the pages and endpoints, and by RoleBackend wherever Django asks
+for a registrant permission (the admin). Which registrants each role sees is
+visible_registrants_q(), used through Registrant.objects.visible_to().
 """
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
 MARKETING = "marketing"
 SALES = "sales"
 SUPPORT = "support"
 ROLES = (MARKETING, SALES, SUPPORT)
+REGISTRANT_PERMISSIONS = frozenset(
+    f"webinars.{action}_registrant" for action in ("add", "change", "delete", "view")
+)
 
 
 def roles_of(user) -> frozenset[str]:
@@ -33,6 +40,29 @@ def is_registrant_staff(user) -> bool:
         and user.is_staff
         and (user.is_superuser or bool(roles_of(user)))
     )
+
+
+def may(user, permission: str) -> bool:
+    """Return whether user may do what permission names: the one staff gate."""
+    return is_registrant_staff(user) and user.has_perm(permission)
+
+
+class RoleBackend:
+    """
+    An authorisation backend: registrant permissions need a role as well.
+
+    Listed before ModelBackend, it refuses them outright (PermissionDenied
+    stops Django's search) to staff without a role, whatever permissions
+    they were given; it grants nothing and authenticates no one.
+    """
+
+    def authenticate(self, request, **credentials):
+        return None
+
+    def has_perm(self, user_obj, perm: str, obj=None) -> bool:
+        if perm in REGISTRANT_PERMISSIONS and not is_registrant_staff(user_obj):
+            raise PermissionDenied
+        return False
 
 
 def sees_every_registrant(user) -> bool:

@@ -2,36 +2,53 @@
 Writes to registrants and their photos, shared by the admin, the staff page,
 the endpoints and the management commands.
 
-Photo files are written before the database changes and removed again if it
-fails; files a change makes obsolete are deleted only once the transaction
-commits, never if it rolls back (webinars.files). The photo a row refers to
-is read again, locked, inside each transaction, so two writers never lose a
-file or delete one still referred to.
+Photo files are written (webinars.files) before the database changes and
+removed again if it fails; files a change makes obsolete are deleted only
+once the transaction commits, never if it rolls back, and never while a row
+still refers to them. The photo a row refers to is read again, locked,
+inside each transaction, so two writers never lose a file or delete one
+still referred to. A caller whose own transaction wraps these services
+wraps it in unsaved_photos_removed() too (the admin does).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import contextvars
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from webinars import files
+from webinars import files, photos
 from webinars.models import PhotoEvent, Registrant, Webinar
 from webinars.photos import PreparedPhoto
+
+logger = logging.getLogger(__name__)
 
 User = AbstractBaseUser | AnonymousUser | None
 
 PHOTO_FIELDS = ("photo", "photo_original_name", "photo_size", "photo_sha256")
 
 
+def registrant_create(*, registrant: Registrant) -> Registrant:
+    """Save a new registrant (its photo, if any, comes by registrant_photo_set)."""
+    registrant.save()
+    return registrant
+
+
 def registrant_photo_set(
     *, registrant: Registrant, photo: PreparedPhoto, user: User = None
 ) -> Registrant:
     """Store photo as the registrant's photo, replacing any previous one."""
-    new_name = files.store_photo(photo)  # raises files.StorageFault
+    thumbnails = photos.thumbnails_of(photo.content, files.THUMBNAIL_EDGES)
+    # raises files.StorageFault
+    new_name = files.store_photo(photo.extension, photo.content, thumbnails)
+    _note_written(new_name)
     try:
         with transaction.atomic():
             current = _locked(registrant)
@@ -54,7 +71,7 @@ def registrant_photo_set(
             )
             _delete_files_on_commit([current.photo.name])
     except (DatabaseError, Registrant.DoesNotExist):
-        files.delete_unsaved_photo(new_name)
+        files.delete_photo_files(new_name)
         raise
     return registrant
 
@@ -86,14 +103,17 @@ def registrant_notes_update(
     return registrant
 
 
-def registrant_details_save(*, registrant: Registrant) -> Registrant:
-    """Save every field of an existing registrant except its photo's."""
+def registrant_details_save(
+    *, registrant: Registrant, fields: Iterable[str]
+) -> Registrant:
+    """Save the named fields of an existing registrant; never its photo's."""
+    names = set(fields) - {*PHOTO_FIELDS, "updated_at"}
     _update(
         registrant,
         **{
             field.attname: getattr(registrant, field.attname)
             for field in Registrant._meta.concrete_fields
-            if not field.primary_key and field.name not in (*PHOTO_FIELDS, "updated_at")
+            if field.name in names and not field.primary_key
         },
     )
     return registrant
@@ -163,5 +183,92 @@ def _delete_files_on_commit(names: Iterable[str]) -> None:
         # robust: a failed deletion is logged, never turned into an error
         # after the change has been committed.
         transaction.on_commit(
-            lambda name=name: files.delete_photo_files(name), robust=True
+            lambda name=name: photo_files_delete_unless_referenced(name=name),
+            robust=True,
         )
+
+
+def photo_files_delete_unless_referenced(*, name: str) -> bool:
+    """Delete a photo's files unless a registrant refers to it; say if deleted."""
+    if not name or Registrant.objects.filter(photo=name).exists():
+        return False
+    files.delete_photo_files(name)
+    return True
+
+
+# The photos written inside unsaved_photos_removed() blocks, innermost last.
+_written_photos: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "written_photos", default=None
+)
+
+
+@contextlib.contextmanager
+def unsaved_photos_removed() -> Iterator[None]:
+    """
+    Delete, when the block ends, the photos it wrote that no row refers to.
+
+    Wrap a caller's own transaction in it (the admin's changeform_view), so
+    that a photo stored by a service whose change that transaction then
+    rolled back does not stay behind as an orphan.
+    """
+    token = _written_photos.set([])
+    try:
+        yield
+    finally:
+        written = _written_photos.get()
+        _written_photos.reset(token)
+        for name in written:
+            try:
+                photo_files_delete_unless_referenced(name=name)
+            except DatabaseError as exc:  # cleanup_uploads will find it
+                logger.warning("Photo %r not checked for removal: %s", name, exc)
+
+
+def _note_written(name: str) -> None:
+    written = _written_photos.get()
+    if written is not None:
+        written.append(name)
+
+
+def photo_thumbnails_rebuild(*, name: str) -> None:
+    """Make a stored photo's thumbnails again and write them in place."""
+    files.store_thumbnails(
+        name, photos.thumbnails_of(files.read_file(name), files.THUMBNAIL_EDGES)
+    )
+
+
+@dataclass(frozen=True)
+class UploadsInventory:
+    """The files in the upload storage against the photos the rows refer to."""
+
+    photos: frozenset[str]  # photo names registrants refer to
+    orphans: list[str]  # stored files no registrant's photo accounts for
+    missing: list[str]  # files of referred photos that are not stored
+
+
+def uploads_inventory() -> UploadsInventory:
+    """Compare the stored files with the registrants' photos."""
+    referred = frozenset(
+        Registrant.objects.exclude(photo="").values_list("photo", flat=True)
+    )
+    expected = {name for photo in referred for name in files.file_names(photo)}
+    stored = set(files.stored_files())
+    return UploadsInventory(
+        photos=referred,
+        orphans=sorted(stored - expected),
+        missing=sorted(expected - stored),
+    )
+
+
+def orphans_delete(*, names: Iterable[str], min_age_seconds: float) -> list[str]:
+    """Delete the orphans at least min_age_seconds old; return those deleted."""
+    deleted = []
+    for name in names:
+        if files.file_age_seconds(name) < min_age_seconds:
+            continue  # perhaps an upload being saved right now
+        # A photo saved since the listing is no orphan any more.
+        if Registrant.objects.filter(photo=name).exists():
+            continue
+        files.delete_quietly(name)
+        deleted.append(name)
+    return deleted

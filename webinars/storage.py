@@ -1,4 +1,4 @@
-"""UploadStorage: the default storage, FileSystemStorage with atomic writes."""
+"""UploadStorage: FileSystemStorage with atomic writes, for photos and thumbnails."""
 
 from __future__ import annotations
 
@@ -21,14 +21,14 @@ class UploadStorage(FileSystemStorage):
     to disk, and only then appears under its final name, so a crash or a full
     disk never leaves a partial file there. Files get FILE_UPLOAD_PERMISSIONS
     and directories FILE_UPLOAD_DIRECTORY_PERMISSIONS.
+
+    With allow_overwrite=True (Django's option), a save replaces what is
+    there in one step; otherwise a taken name gets an alternative, and two
+    writers never replace each other's file.
     """
 
     def _save(self, name, content):
-        return self._write_atomically(name, content, replace=False)
-
-    def replace(self, name: str, content) -> str:
-        """Write name, replacing what is there in one step."""
-        return self._write_atomically(name, content, replace=True)
+        return self._write_atomically(name, content, replace=self._allow_overwrite)
 
     def _write_atomically(self, name, content, *, replace: bool) -> str:
         directory = os.path.dirname(self.path(name))

@@ -1,13 +1,13 @@
 """
 Receiving uploaded files: each one is counted while the request streams and
-refused past UPLOAD_MAX_MB before it reaches UPLOAD_DIR.
+no longer kept past UPLOAD_MAX_MB, so it never reaches the disk. Refusing it,
+with its message, is webinars.photos' job.
 """
 
 from __future__ import annotations
 
 import io
 import tempfile
-from http import HTTPStatus
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -20,28 +20,11 @@ def max_upload_bytes() -> int:
     return int(settings.UPLOAD_MAX_MB * MEGABYTE)
 
 
-def refusal_status(code: str) -> int:
-    """The HTTP status for a refused photo, by its ValidationError code."""
-    if code == RefusedUpload.code:
-        return HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-    return HTTPStatus.BAD_REQUEST
-
-
-def too_large_message(size: int) -> str:
-    return (
-        f"Photos can be at most {settings.UPLOAD_MAX_MB:g} MB; "
-        f"this file is {size / MEGABYTE:.1f} MB."
-    )
-
-
-class RefusedUpload(UploadedFile):
-    """Stands in for a file that was too large: forms refuse it with its message."""
-
-    code = "file_too_large"
+class OversizedUpload(UploadedFile):
+    """Stands in for a file that was too large: no content, its full size."""
 
     def __init__(self, name: str, size: int, content_type: str | None):
         super().__init__(io.BytesIO(), name, content_type, size)
-        self.message = too_large_message(size)
 
 
 class LimitedUploadHandler(FileUploadHandler):
@@ -73,7 +56,7 @@ class LimitedUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size):
         if self.too_large:
-            return RefusedUpload(self.file_name, file_size, self.content_type)
+            return OversizedUpload(self.file_name, file_size, self.content_type)
         self.file.seek(0)
         return UploadedFile(
             file=self.file,

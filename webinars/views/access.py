@@ -1,4 +1,7 @@
-"""Who may reach the staff pages and endpoints, and how refusals are answered."""
+"""
+Who may reach the staff pages and endpoints, and how refusals are answered:
+JSON or HTML, and the HTTP status of every refusal and storage fault.
+"""
 
 from __future__ import annotations
 
@@ -6,78 +9,72 @@ from functools import wraps
 from http import HTTPStatus
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
-from django.shortcuts import get_object_or_404
 from django.views import csrf
 
 from webinars import roles
+from webinars.files import StorageFault
 from webinars.models import Registrant
+
+API_PREFIX = "/api/"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# A refused photo's status, by its ValidationError code (webinars.photos).
+REFUSAL_STATUSES = {"file_too_large": HTTPStatus.REQUEST_ENTITY_TOO_LARGE}
+# A storage fault's status, by its code (webinars.files).
+STORAGE_FAULT_STATUSES = {"full": HTTPStatus.INSUFFICIENT_STORAGE}
 
 
 def wants_json(request: HttpRequest) -> bool:
-    """Browsers submitting forms prefer HTML; scripts and API clients get JSON."""
-    preferred = request.get_preferred_type(["application/json", "text/html"])
-    return preferred != "text/html"
+    """
+    Return whether errors for this request are JSON, by URL family.
 
-
-def answers_in_json(request: HttpRequest) -> bool:
-    """Whether errors for this request's view are JSON (see responds_with_json)."""
-    match = request.resolver_match
-    mode = getattr(match.func, "responds_with_json", False) if match else False
-    return wants_json(request) if mode is None else mode
-
-
-def responds_with_json(view=None, *, negotiate: bool = False):
-    """Mark a view whose errors are JSON: always, or when the client prefers it."""
-
-    def decorator(view):
-        view.responds_with_json = None if negotiate else True
-        return view
-
-    return decorator if view is None else decorator(view)
+    /api/ is JSON. Reading a page is HTML unless the client asks for JSON;
+    a write (the endpoints) is JSON unless the client prefers HTML, as a
+    browser submitting a form does.
+    """
+    if request.path_info.startswith(API_PREFIX):
+        return True
+    types = ["application/json", "text/html"]
+    if request.method in SAFE_METHODS:
+        types.reverse()  # a tie, such as no Accept header, goes to the first
+    return request.get_preferred_type(types) == "application/json"
 
 
 def json_error(message: str, status: int, **extra) -> JsonResponse:
     return JsonResponse({"success": False, "error": message, **extra}, status=status)
 
 
-def registrant_staff_required(
-    view=None,
-    *,
-    permission: str = "webinars.view_registrant",
-    json: bool | None = False,
-):
-    """
-    Let staff with a role and the permission through; others log in or get 403.
+def refusal_status(code: str | None) -> int:
+    """Return the HTTP status for a refused photo, by its ValidationError code."""
+    return REFUSAL_STATUSES.get(code or "", HTTPStatus.BAD_REQUEST)
 
-    json says how refusals and 404s are answered: False for pages (a login
-    redirect or the 403 page), True for the JSON API, None to follow the
-    request's Accept header, as the form endpoints do.
-    """
+
+def storage_fault_status(fault: StorageFault) -> int:
+    """Return the HTTP status for a storage fault: 507 when full, else 503."""
+    return STORAGE_FAULT_STATUSES.get(fault.code, HTTPStatus.SERVICE_UNAVAILABLE)
+
+
+def registrant_staff_required(
+    view=None, *, permission: str = "webinars.view_registrant"
+):
+    """Let staff with a role and the permission through; others log in or get 403."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            as_json = wants_json(request) if json is None else json
-            user = request.user
-            if not (roles.is_registrant_staff(user) and user.has_perm(permission)):
-                return _refuse(request, as_json)
-            try:
-                return view(request, *args, **kwargs)
-            except (Http404, ObjectDoesNotExist) as missing:
-                # Also a registrant deleted while this request was running.
-                if as_json:
-                    return json_error("No such registrant.", HTTPStatus.NOT_FOUND)
-                raise Http404("No such registrant.") from missing
+            if not roles.may(request.user, permission):
+                return _refuse(request)
+            return view(request, *args, **kwargs)
 
-        wrapper.responds_with_json = json
         return wrapper
 
     return decorator if view is None else decorator(view)
 
 
-def _refuse(request, as_json: bool):
+def _refuse(request):
+    as_json = wants_json(request)
     if not request.user.is_authenticated:
         if as_json:
             return json_error("Log in to do this.", HTTPStatus.FORBIDDEN)
@@ -89,9 +86,12 @@ def _refuse(request, as_json: bool):
 
 
 def visible_registrant(request: HttpRequest, registrant_id) -> Registrant:
-    """The registrant if this user may see it, else 404: hidden ones do not exist."""
+    """Return the registrant if this user may see it; hidden ones do not exist."""
     registrants = Registrant.objects.visible_to(request.user).select_related("webinar")
-    return get_object_or_404(registrants, pk=registrant_id)
+    try:
+        return registrants.get(pk=registrant_id)
+    except Registrant.DoesNotExist as exc:
+        raise Http404("No such registrant.") from exc
 
 
 def csrf_failure(request: HttpRequest, reason: str = ""):

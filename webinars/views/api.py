@@ -10,11 +10,7 @@ from django.views.decorators.http import require_safe
 
 from webinars.forms import RegistrantFilterForm
 from webinars.models import Registrant
-from webinars.views.access import (
-    json_error,
-    registrant_staff_required,
-    responds_with_json,
-)
+from webinars.views.access import json_error, registrant_staff_required
 
 REGISTRANTS_PER_PAGE = 100
 
@@ -55,7 +51,7 @@ def attendee_json(registrant: Registrant) -> dict:
 
 
 @require_safe
-@registrant_staff_required(json=True)
+@registrant_staff_required
 def registrants(request):
     """Registrants this user may see, filtered like the staff page, 100 a page."""
     filters = RegistrantFilterForm(request.GET)
@@ -84,7 +80,6 @@ def _page_link(request, number: int, rel: str) -> str:
 
 
 @require_safe
-@responds_with_json
 def webinar_attendees(request):
     attendees = Registrant.objects.for_gallery()
     return JsonResponse([attendee_json(r) for r in attendees], safe=False)

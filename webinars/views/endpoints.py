@@ -16,19 +16,18 @@ from django.views.decorators.http import require_http_methods
 
 from webinars import files, services
 from webinars.forms import NotesForm, PhotoForm
-from webinars.uploadhandler import refusal_status
 from webinars.views.access import (
     json_error,
+    refusal_status,
     registrant_staff_required,
+    storage_fault_status,
     visible_registrant,
     wants_json,
 )
 from webinars.views.api import registrant_json
 from webinars.views.pages import CardProblem, registrants_url, render_registrants
 
-change_required = registrant_staff_required(
-    permission="webinars.change_registrant", json=None
-)
+change_required = registrant_staff_required(permission="webinars.change_registrant")
 
 
 @require_http_methods(["POST"])
@@ -46,7 +45,9 @@ def upload_photo(request, registrant_id):
         )
     except files.StorageFault as fault:
         return _refused(
-            request, CardProblem(registrant.pk, fault.message), fault.status
+            request,
+            CardProblem(registrant.pk, fault.message),
+            storage_fault_status(fault),
         )
     return _done(request, registrant, "Photo saved.")
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from webinars import diagnostics
+from webinars import diagnostics, files
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def _database_status() -> str:
 
 
 def _uploads_status() -> str:
-    if not diagnostics.stores_locally():
+    if not files.is_local_storage():
         return "ok"  # object storage: nothing on this machine to prove
     probe = diagnostics.probe()
     if not probe.ok:

@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from typing import IO
 
 from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from webinars.files import is_inside_upload_dir, served_directories
+from webinars import files
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +90,7 @@ def storage_name(path: str) -> str:
     """Return the storage name for a URL path, or raise Http404 if it may escape."""
     directory, _, rest = path.partition("/")
     if (
-        directory not in served_directories()
+        directory not in files.SERVED_DIRECTORIES
         or "\x00" in path
         or "\\" in path
         or any(not part or part.startswith(".") for part in path.split("/"))
@@ -103,10 +102,10 @@ def storage_name(path: str) -> str:
 
 def open_stored_file(name: str) -> StoredFile:
     """Open a regular file in the upload storage, or raise Http404."""
-    if isinstance(default_storage, FileSystemStorage):
+    if files.is_local_storage():
         return _open_local_file(name)
     try:
-        file = default_storage.open(name, "rb")
+        file = files.storage_for(name).open(name, "rb")
     except FileNotFoundError as exc:
         raise Http404("No such upload.") from exc
     return StoredFile(name, file, file.size, _modified_time(name))
@@ -123,12 +122,12 @@ def _open_local_file(name: str) -> StoredFile:
     # stat before opening, so a FIFO never blocks a worker, and make sure the
     # file opened is the one checked.
     try:
-        path = os.path.realpath(default_storage.path(name))
+        path = os.path.realpath(files.storage_for(name).path(name))
     except SuspiciousFileOperation as exc:
         raise Http404("No such upload.") from exc
     try:
         checked = os.stat(path)
-        if not is_inside_upload_dir(path) or not stat.S_ISREG(checked.st_mode):
+        if not files.is_inside_upload_dir(path) or not stat.S_ISREG(checked.st_mode):
             raise Http404("No such upload.")
         file = open(path, "rb")  # noqa: SIM115 (closed by the response)
     except OSError as exc:
@@ -144,7 +143,7 @@ def _open_local_file(name: str) -> StoredFile:
 
 def _modified_time(name: str) -> int | None:
     try:
-        return int(default_storage.get_modified_time(name).timestamp())
+        return int(files.storage_for(name).get_modified_time(name).timestamp())
     except NotImplementedError:
         return None
 

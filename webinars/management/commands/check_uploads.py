@@ -38,7 +38,7 @@ class Command(BaseCommand):
     def handle(self, *args, quiet: bool = False, **options):
         root = Path(settings.MEDIA_ROOT)
         before = _directory_state(root)
-        probe = diagnostics.probe() if diagnostics.stores_locally() else None
+        probe = diagnostics.probe() if files.is_local_storage() else None
         problems = checks.upload_dir_errors(probe) if probe else []
         if quiet and not problems:
             return
@@ -120,7 +120,7 @@ def _stored_photos(root: Path) -> str:
         size = sum(files.file_size(name) for name in photos)
     except OSError as exc:  # a photos/ this process may not list
         return f"cannot be listed: {exc.strerror or exc}"
-    return f"{len(photos)} files, {_size(size)}, in {root / files.photo_directory()}"
+    return f"{len(photos)} files, {_size(size)}, in {root / files.PHOTO_DIRECTORY}"
 
 
 def _size(bytes: int) -> str:

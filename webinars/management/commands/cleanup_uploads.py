@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from webinars import files
-from webinars.models import Registrant
+from webinars import services
 
 
 class Command(BaseCommand):
@@ -30,35 +29,23 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, delete=False, min_age=60, **options):
-        photos = set(
-            Registrant.objects.exclude(photo="").values_list("photo", flat=True)
-        )
-        expected = {name for photo in photos for name in files.file_names(photo)}
-        stored = set(files.stored_files())
-        orphans = sorted(stored - expected)
-        missing = sorted(name for name in expected - stored)
-
-        for name in orphans:
+        inventory = services.uploads_inventory()
+        for name in inventory.orphans:
             self.stdout.write(f"orphan   {name}")
-        for name in missing:
-            hint = "" if name in photos else " (run rebuild_thumbnails)"
+        for name in inventory.missing:
+            hint = "" if name in inventory.photos else " (run rebuild_thumbnails)"
             self.stdout.write(f"missing  {name}{hint}")
-        deleted = self.delete(orphans, min_age * 60) if delete else 0
-        self.stdout.write(
-            f"{len(orphans)} orphaned file(s), {len(missing)} missing file(s)"
-            + (f", {deleted} orphan(s) deleted." if delete else ".")
-            + ("" if delete or not orphans else " Run with --delete to remove orphans.")
+        summary = (
+            f"{len(inventory.orphans)} orphaned file(s), "
+            f"{len(inventory.missing)} missing file(s)"
         )
-
-    def delete(self, orphans: list[str], min_age_seconds: int) -> int:
-        deleted = 0
-        for name in orphans:
-            if files.file_age_seconds(name) < min_age_seconds:
-                self.stdout.write(f"kept     {name} (younger than --min-age)")
-                continue
-            # A photo saved since the listing is no orphan any more.
-            if Registrant.objects.filter(photo=name).exists():
-                continue
-            files.delete_file(name)
-            deleted += 1
-        return deleted
+        if not delete:
+            hint = " Run with --delete to remove orphans." if inventory.orphans else ""
+            self.stdout.write(f"{summary}.{hint}")
+            return
+        deleted = services.orphans_delete(
+            names=inventory.orphans, min_age_seconds=min_age * 60
+        )
+        for name in sorted(set(inventory.orphans) - set(deleted)):
+            self.stdout.write(f"kept     {name} (younger than --min-age)")
+        self.stdout.write(f"{summary}, {len(deleted)} orphan(s) deleted.")

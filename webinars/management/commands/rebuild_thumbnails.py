@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from PIL import UnidentifiedImageError
 
-from webinars import files
+from webinars import files, services
 from webinars.models import Registrant
-from webinars.photos import thumbnails_of
 
 
 class Command(BaseCommand):
@@ -18,7 +17,7 @@ class Command(BaseCommand):
         photos = Registrant.objects.exclude(photo="").values_list("photo", flat=True)
         for name in photos.iterator():
             try:
-                files.store_thumbnails(name, thumbnails_of(files.read_file(name)))
+                services.photo_thumbnails_rebuild(name=name)
             except FileNotFoundError:
                 problems.append(f"{name}: the file is missing")
             except (OSError, UnidentifiedImageError, ValueError) as exc:

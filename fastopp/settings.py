@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -100,6 +101,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+else:
+    # PostgreSQL: persistent connections, checked before each request reuses one.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool(
+        "CONN_HEALTH_CHECKS", default=True
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Registrant permissions need a role too, in the admin as on the staff pages
@@ -157,17 +164,88 @@ UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
 FILE_UPLOAD_HANDLERS = ["webinars.uploadhandler.LimitedUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FILES = 5
 
+# Where photos are stored: the local disk at UPLOAD_DIR, or a bucket
+# (docs/object-storage.md). Either way they are linked and served at
+# MEDIA_URL. Upstream FastOpp's STORAGE_TYPE is read too.
+STORAGE_BACKENDS = ("local", "s3", "gcs", "azure")
+STORAGE_BACKEND = (
+    env.str("STORAGE_BACKEND", default="") or env.str("STORAGE_TYPE", default="")
+).lower() or "local"
+STORAGE_BACKEND = {"filesystem": "local", "fs": "local"}.get(
+    STORAGE_BACKEND, STORAGE_BACKEND
+)
+if STORAGE_BACKEND not in STORAGE_BACKENDS:
+    raise ImproperlyConfigured(
+        f"STORAGE_BACKEND must be one of {', '.join(STORAGE_BACKENDS)}; "
+        f"it is {STORAGE_BACKEND!r}."
+    )
+if STORAGE_BACKEND in ("gcs", "azure"):
+    raise ImproperlyConfigured(
+        f"STORAGE_BACKEND={STORAGE_BACKEND} is not available yet: use local or s3 "
+        "(docs/object-storage.md)."
+    )
+# Keys are <STORAGE_PREFIX>/photos/<uuid>.<ext>, as on disk.
+STORAGE_PREFIX = env.str("STORAGE_PREFIX", default="").strip("/")
+# With a bucket, /static/uploads/<name> answers 302 to a signed URL valid for
+# MEDIA_URL_EXPIRY seconds (or to the CDN), or with MEDIA_PROXY=true streams
+# the object itself.
+MEDIA_URL_EXPIRY = env.int("MEDIA_URL_EXPIRY", default=300)
+MEDIA_PROXY = env.bool("MEDIA_PROXY", default=False)
+
+if STORAGE_BACKEND == "s3":
+    from botocore.config import Config as BotocoreConfig
+
+    S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="") or env.str(
+        "AWS_ENDPOINT_URL_S3", default=""
+    )
+    # S3-compatible services (MinIO, R2, Spaces, B2) need path addressing and
+    # reject boto3's default checksums (boto3 >= 1.36).
+    s3_client_config = BotocoreConfig(
+        s3={
+            "addressing_style": env.str(
+                "S3_ADDRESSING_STYLE", default="path" if S3_ENDPOINT_URL else "auto"
+            )
+        },
+        signature_version="s3v4",
+        **(
+            {
+                "request_checksum_calculation": "when_required",
+                "response_checksum_validation": "when_required",
+            }
+            if S3_ENDPOINT_URL
+            else {}
+        ),
+    )
+    s3_custom_domain = env.str("S3_CUSTOM_DOMAIN", default="") or env.str(
+        "S3_CDN_URL", default=""
+    )
+    upload_storage_options = {
+        "bucket_name": env.str("S3_BUCKET"),
+        "endpoint_url": S3_ENDPOINT_URL or None,
+        "region_name": env.str("S3_REGION", default="") or None,
+        "client_config": s3_client_config,
+        # Credentials: S3_ACCESS_KEY/S3_SECRET_KEY (upstream's names) when
+        # set, otherwise boto3's own chain (AWS_ACCESS_KEY_ID..., an IAM or
+        # ECS task role, IRSA).
+        "access_key": env.str("S3_ACCESS_KEY", default="") or None,
+        "secret_key": env.str("S3_SECRET_KEY", default="") or None,
+        "custom_domain": s3_custom_domain.split("://")[-1].rstrip("/") or None,
+        "location": STORAGE_PREFIX,
+        "querystring_expire": MEDIA_URL_EXPIRY,
+    }
+    upload_backend = "webinars.storage.S3UploadStorage"
+    photo_options = upload_storage_options | {"create_only": True}
+    thumbnail_options = upload_storage_options | {"create_only": False}
+else:
+    # FileSystemStorage with atomic writes (webinars/storage.py) at MEDIA_ROOT.
+    upload_backend = "webinars.storage.UploadStorage"
+    photo_options, thumbnail_options = {}, {"allow_overwrite": True}
+
 STORAGES = {
-    # Photos: FileSystemStorage with atomic writes (webinars/storage.py) at
-    # MEDIA_ROOT; a new photo never replaces a file.
-    "default": {
-        "BACKEND": "webinars.storage.UploadStorage",
-    },
+    # Photos: a new photo never replaces a file.
+    "default": {"BACKEND": upload_backend, "OPTIONS": photo_options},
     # Thumbnails, beside their photos: rebuilt under the same names.
-    "thumbnails": {
-        "BACKEND": "webinars.storage.UploadStorage",
-        "OPTIONS": {"allow_overwrite": True},
-    },
+    "thumbnails": {"BACKEND": upload_backend, "OPTIONS": thumbnail_options},
     "staticfiles": {
         # Hashed, compressed names when DEBUG is off. While DEBUG is on,
         # Django's StaticFilesStorage refuses MEDIA_URL inside STATIC_URL for

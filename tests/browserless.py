@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import http.cookiejar
+import json
 import re
 import urllib.parse
 import urllib.request
@@ -115,3 +116,28 @@ def upload_photo_through_the_admin(
     )
     assert thumbnail, changelist
     return session, thumbnail.group(1)
+
+
+def post_photo(base_url: str, cookies: dict, registrant_id: str, photo: bytes):
+    body, content_type = encode_multipart(
+        {}, {"photo": ("photo.jpg", photo, "image/jpeg")}
+    )
+    connection = http.client.HTTPConnection(
+        urllib.parse.urlsplit(base_url).netloc, timeout=120
+    )
+    try:
+        connection.request(
+            "POST",
+            f"/upload-photo/{registrant_id}",
+            body=body,
+            headers={
+                "Content-Type": content_type,
+                "Accept": "application/json",
+                "X-CSRFToken": cookies["csrftoken"],
+                "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+            },
+        )
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()

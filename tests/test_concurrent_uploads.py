@@ -5,11 +5,9 @@ gunicorn: every one is kept, under its own name.
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
 import os
-import urllib.parse
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
@@ -17,7 +15,7 @@ from http import HTTPStatus
 import pytest
 from PIL import Image
 
-from tests.browserless import AdminSession, encode_multipart
+from tests.browserless import AdminSession, post_photo
 from tests.factories import decode
 from tests.processes import (
     PASSWORD,
@@ -48,31 +46,6 @@ def large_jpeg() -> bytes:
     buffer = io.BytesIO()
     noise.save(buffer, "JPEG", quality=98, subsampling=0)
     return buffer.getvalue()
-
-
-def post_photo(base_url: str, cookies: dict, registrant_id: str, photo: bytes):
-    body, content_type = encode_multipart(
-        {}, {"photo": ("photo.jpg", photo, "image/jpeg")}
-    )
-    connection = http.client.HTTPConnection(
-        urllib.parse.urlsplit(base_url).netloc, timeout=120
-    )
-    try:
-        connection.request(
-            "POST",
-            f"/upload-photo/{registrant_id}",
-            body=body,
-            headers={
-                "Content-Type": content_type,
-                "Accept": "application/json",
-                "X-CSRFToken": cookies["csrftoken"],
-                "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
-            },
-        )
-        response = connection.getresponse()
-        return response.status, json.loads(response.read())
-    finally:
-        connection.close()
 
 
 def test_sixteen_concurrent_large_uploads_with_one_name_are_all_kept(tmp_path):

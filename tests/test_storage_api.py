@@ -123,12 +123,14 @@ def test_rebuilding_thumbnails_overwrites_them_in_place(bucket):
     assert stored(bucket) == set(files.file_names(registrant.photo.name))
 
 
-def test_check_uploads_skips_the_local_checks_for_a_bucket(bucket):
+def test_check_uploads_writes_a_probe_object_instead_of_local_checks(bucket):
     out = StringIO()
 
     call_command("check_uploads", stdout=out)
 
-    assert "skipped: uploads are not stored on this machine" in out.getvalue()
+    assert "Write test:       an object was written and deleted" in out.getvalue()
+    assert "Owner and mode" not in out.getvalue()
+    assert stored(bucket) == set()
 
 
 def test_the_photo_storage_never_overwrites_and_the_thumbnail_storage_does(

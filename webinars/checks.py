@@ -130,6 +130,46 @@ def upload_dir_warnings() -> list[Warning]:
     return warnings
 
 
+@register(Tags.files)
+def check_object_storage(app_configs=None, **kwargs):
+    """Warn about object-storage settings that will not do what they say."""
+    return storage_warnings()
+
+
+def storage_warnings() -> list[Warning]:
+    """Return the warnings about a bucket's configuration, for check_uploads too."""
+    if files.is_local_storage():
+        return []
+    storage = files.photo_storage()
+    warnings = []
+    if os.environ.get("UPLOAD_DIR"):
+        warnings.append(
+            Warning(
+                f"UPLOAD_DIR is set but STORAGE_BACKEND is "
+                f"{settings.STORAGE_BACKEND}: uploads go to the bucket and "
+                "UPLOAD_DIR is not used.",
+                hint="Unset UPLOAD_DIR, or set STORAGE_BACKEND=local to keep "
+                "uploads on a volume.",
+                id="webinars.W005",
+            )
+        )
+    on_aws = getattr(storage, "endpoint_url", "missing") is None
+    static_keys = getattr(storage, "access_key", None) or os.environ.get(
+        "AWS_ACCESS_KEY_ID"
+    )
+    if on_aws and static_keys and not os.environ.get("AWS_SESSION_TOKEN"):
+        warnings.append(
+            Warning(
+                "The app reaches S3 with a long-lived access key.",
+                hint="On AWS, give the task or pod a role (ECS task role, EKS "
+                "IRSA, an instance profile) and unset the keys; boto3 finds the "
+                "role's credentials itself. See docs/object-storage.md.",
+                id="webinars.W006",
+            )
+        )
+    return warnings
+
+
 def _on_network_filesystem(mount: diagnostics.Mount | None) -> bool:
     # Cloud Run's volumes: Cloud Storage through FUSE, Filestore through NFS.
     return mount is not None and mount.fstype.startswith(("fuse", "nfs"))

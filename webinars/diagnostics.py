@@ -36,6 +36,18 @@ class UploadDirProbe:
 
 
 @dataclass(frozen=True)
+class BucketProbe:
+    """What happened when an object was written to the upload bucket and deleted."""
+
+    fault: files.StorageFault | None = None
+    versioning: str | None = None  # "Enabled", "Suspended", "Off"; None: unknown
+
+    @property
+    def ok(self) -> bool:
+        return self.fault is None
+
+
+@dataclass(frozen=True)
 class Mount:
     point: str
     fstype: str
@@ -66,6 +78,32 @@ def probe() -> UploadDirProbe:
                 str(root / directory), "not_writable", *_reason(exc), created
             )
     return UploadDirProbe(str(root), created=created)
+
+
+def probe_bucket() -> BucketProbe:
+    """Write a probe object to the upload storage, delete it, read versioning."""
+    try:
+        files.write_probe("")
+    except OSError as exc:
+        return BucketProbe(fault=files.storage_fault(exc))
+    versioning = getattr(files.photo_storage(), "versioning", None)
+    try:
+        return BucketProbe(versioning=versioning() if versioning else None)
+    except OSError:  # may write but not read the bucket's settings
+        return BucketProbe()
+
+
+def bucket_description() -> dict[str, str]:
+    """Return the upload bucket's name, endpoint and prefix, as configured."""
+    storage = files.photo_storage()
+    described = {
+        "Bucket": getattr(storage, "bucket_name", None),
+        "Endpoint": getattr(storage, "endpoint_url", None) or "the provider's own",
+        "Region": getattr(storage, "region_name", None),
+        "Key prefix": getattr(storage, "location", None),
+        "CDN domain": getattr(storage, "custom_domain", None),
+    }
+    return {label: str(value) for label, value in described.items() if value}
 
 
 def inspect() -> UploadDirProbe:

@@ -55,8 +55,10 @@ STORAGE_FAULTS = {
     errno.ENOSPC: ("the upload volume is full", "full"),
     errno.EDQUOT: ("the upload volume is full", "full"),
     errno.EROFS: ("the upload volume is read-only", "read_only"),
-    errno.EACCES: ("the server may not write to the upload directory", "forbidden"),
-    errno.EPERM: ("the server may not write to the upload directory", "forbidden"),
+    errno.EACCES: ("the server may not write to the upload storage", "forbidden"),
+    errno.EPERM: ("the server may not write to the upload storage", "forbidden"),
+    errno.ECONNREFUSED: ("the upload storage cannot be reached", "unreachable"),
+    errno.ENXIO: ("the upload bucket does not exist", "missing"),
 }
 
 

@@ -55,7 +55,11 @@ def _database_status() -> str:
 
 def _uploads_status() -> str:
     if not files.is_local_storage():
-        return "ok"  # object storage: nothing on this machine to prove
+        bucket = diagnostics.probe_bucket()
+        if not bucket.ok:
+            # The reason may name the bucket: it goes to the log only.
+            logger.warning("Not ready: the upload storage failed: %s", bucket.fault)
+        return "ok" if bucket.ok else bucket.fault.code
     probe = diagnostics.probe()
     if not probe.ok:
         logger.warning(

@@ -1,7 +1,12 @@
 """
-Serving uploads at MEDIA_URL (/static/uploads/), whatever UPLOAD_DIR is,
-under runserver and gunicorn alike, with the validators and headers a
-production file server sends.
+Serving uploads at MEDIA_URL (/static/uploads/), whatever UPLOAD_DIR or
+STORAGE_BACKEND is, under runserver and gunicorn alike, with the validators
+and headers a production file server sends.
+
+From the local disk the file is streamed. From a bucket the answer is a 302
+to a short-lived signed URL (or the CDN), with no request to the bucket; with
+MEDIA_PROXY=true the object is streamed through one GET that carries the
+client's conditions (If-None-Match, If-Modified-Since, Range).
 """
 
 from __future__ import annotations
@@ -10,19 +15,30 @@ import errno
 import logging
 import mimetypes
 import os
-import re
 import stat
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import IO
 
+from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.utils.cache import get_conditional_response
-from django.utils.http import http_date, quote_etag
+from django.utils.http import http_date, parse_http_date_safe, quote_etag
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from webinars import files
+from webinars.storage import cache_control_for
 
 logger = logging.getLogger(__name__)
 
@@ -35,13 +51,6 @@ UPLOAD_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cross-Origin-Resource-Policy": "same-site",
 }
-# Generated names (a fresh UUID for every upload) never change content, so
-# browsers may keep them for a year; any other name is revalidated, cheaply,
-# with its ETag.
-# Thumbnails keep their photo's name when rebuilt, so they are revalidated.
-GENERATED_NAME = re.compile(r"[^/]+/[0-9a-f]{32}\.[a-z]+")
-IMMUTABLE = "public, max-age=31536000, immutable"
-REVALIDATE = "no-cache"
 
 
 @dataclass(frozen=True)
@@ -64,7 +73,14 @@ class StoredFile:
 @require_safe
 def serve(request: HttpRequest, path: str) -> HttpResponse:
     """Answer a GET or HEAD for the upload at path below MEDIA_URL."""
-    stored = open_stored_file(storage_name(path))
+    name = storage_name(path)
+    storage = files.storage_for(name)
+    direct_url = getattr(storage, "direct_url", None)
+    if direct_url and not settings.MEDIA_PROXY:
+        return _redirect(direct_url(name))
+    if hasattr(storage, "fetch"):
+        return _proxy(request, storage, name)
+    stored = open_stored_file(name)
     not_modified = get_conditional_response(
         request, etag=stored.etag, last_modified=stored.modified
     )
@@ -155,6 +171,71 @@ def _with_headers(response: HttpResponse, stored: StoredFile) -> HttpResponse:
         response["Last-Modified"] = http_date(stored.modified)
     for header, value in UPLOAD_HEADERS.items():
         response[header] = value
-    immutable = GENERATED_NAME.fullmatch(stored.name)
-    response["Cache-Control"] = IMMUTABLE if immutable else REVALIDATE
+    response["Cache-Control"] = cache_control_for(stored.name)
+    return response
+
+
+def _redirect(url: str) -> HttpResponse:
+    # 302, never 301: the target changes (signatures expire, backends move).
+    response = HttpResponseRedirect(url)
+    # A browser may reuse the redirect until shortly before the URL expires.
+    response["Cache-Control"] = (
+        f"private, max-age={max(settings.MEDIA_URL_EXPIRY - 60, 0)}"
+    )
+    return response
+
+
+def _proxy(request: HttpRequest, storage, name: str) -> HttpResponse:
+    """Stream an object from its bucket: one request, the client's conditions."""
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    try:
+        fetched = storage.fetch(
+            name,
+            if_none_match=request.headers.get("If-None-Match"),
+            if_modified_since=datetime.fromtimestamp(since, UTC) if since else None,
+            byte_range=request.headers.get("Range")
+            if request.method == "GET"
+            else None,
+        )
+    except FileNotFoundError as exc:
+        raise Http404("No such upload.") from exc
+    except OSError as exc:
+        logger.warning("Upload %r cannot be read from its bucket: %s", name, exc)
+        response = HttpResponse(
+            "The photo storage cannot be reached right now.",
+            status=HTTPStatus.SERVICE_UNAVAILABLE,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = "30"
+        return response
+    if fetched.status == HTTPStatus.NOT_MODIFIED:
+        response = HttpResponseNotModified()
+    else:
+        content_type = (
+            fetched.content_type
+            or mimetypes.guess_type(name)[0]
+            or "application/octet-stream"
+        )
+        if request.method == "HEAD":
+            response = HttpResponse(content_type=content_type)
+        else:
+            response = StreamingHttpResponse(
+                fetched.body, status=fetched.status, content_type=content_type
+            )
+        if fetched.length is not None:
+            response["Content-Length"] = fetched.length
+        if fetched.content_range:
+            response["Content-Range"] = fetched.content_range
+        response["Accept-Ranges"] = "bytes"
+        if content_type not in INLINE_CONTENT_TYPES:
+            response["Content-Disposition"] = (
+                f'attachment; filename="{os.path.basename(name)}"'
+            )
+    if fetched.etag:
+        response["ETag"] = fetched.etag
+    if fetched.last_modified:
+        response["Last-Modified"] = http_date(fetched.last_modified.timestamp())
+    for header, value in UPLOAD_HEADERS.items():
+        response[header] = value
+    response["Cache-Control"] = cache_control_for(name)
     return response

@@ -36,6 +36,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, quiet: bool = False, **options):
+        if not files.is_local_storage():
+            return self.check_bucket(quiet)
         root = Path(settings.MEDIA_ROOT)
         before = _directory_state(root)
         probe = diagnostics.probe() if files.is_local_storage() else None
@@ -53,6 +55,43 @@ class Command(BaseCommand):
                 "\n".join(f"{problem.msg}\nFix: {problem.hint}" for problem in problems)
             )
         self.stdout.write(self.style.SUCCESS("UPLOAD_DIR works."))
+
+    def check_bucket(self, quiet: bool) -> None:
+        probe = diagnostics.probe_bucket()
+        if quiet and probe.ok:
+            return
+        backend = type(storages["default"])
+        lines = {
+            "Storage backend": f"{backend.__module__}.{backend.__qualname__}",
+            "URL prefix": settings.MEDIA_URL,
+            "Serving": "proxied through the app (MEDIA_PROXY)"
+            if settings.MEDIA_PROXY
+            else f"302 to signed URLs valid {settings.MEDIA_URL_EXPIRY} s, or the CDN",
+            **diagnostics.bucket_description(),
+            "Write test": "an object was written and deleted"
+            if probe.ok
+            else f"failed: {probe.fault.reason}",
+        }
+        if probe.versioning:
+            lines["Versioning"] = probe.versioning
+        for label, value in lines.items():
+            self.stdout.write(f"{label + ':':<17} {value}")
+        for warning in checks.storage_warnings():
+            self.stdout.write(
+                self.style.WARNING(f"Warning: {warning.msg}\nFix: {warning.hint}")
+            )
+        if not probe.ok:
+            raise CommandError(
+                f"The upload storage does not work: {probe.fault.reason}.\n"
+                "Fix: check STORAGE_BACKEND, the bucket's name and endpoint and "
+                "the credentials (docs/object-storage.md)."
+            )
+        if probe.versioning == "Off":
+            self.stdout.write(
+                "Versioning is off: a deleted photo cannot be recovered from the "
+                "bucket (docs/object-storage.md)."
+            )
+        self.stdout.write(self.style.SUCCESS("The upload storage works."))
 
 
 def _report(root: Path, before: str, probe: diagnostics.UploadDirProbe | None):

@@ -179,11 +179,6 @@ if STORAGE_BACKEND not in STORAGE_BACKENDS:
         f"STORAGE_BACKEND must be one of {', '.join(STORAGE_BACKENDS)}; "
         f"it is {STORAGE_BACKEND!r}."
     )
-if STORAGE_BACKEND in ("gcs", "azure"):
-    raise ImproperlyConfigured(
-        f"STORAGE_BACKEND={STORAGE_BACKEND} is not available yet: use local or s3 "
-        "(docs/object-storage.md)."
-    )
 # Keys are <STORAGE_PREFIX>/photos/<uuid>.<ext>, as on disk.
 STORAGE_PREFIX = env.str("STORAGE_PREFIX", default="").strip("/")
 # With a bucket, /static/uploads/<name> answers 302 to a signed URL valid for
@@ -233,13 +228,61 @@ if STORAGE_BACKEND == "s3":
         "location": STORAGE_PREFIX,
         "querystring_expire": MEDIA_URL_EXPIRY,
     }
-    upload_backend = "webinars.storage.S3UploadStorage"
+    upload_backend = "webinars.storage.s3.S3UploadStorage"
+elif STORAGE_BACKEND == "gcs":
+    from datetime import timedelta
+
+    # Credentials: GOOGLE_APPLICATION_CREDENTIALS (a key file, which also
+    # signs URLs) or the platform's service account, signing through IAM's
+    # signBlob (GCS_IAM_SIGN_BLOB=true, with its role "Service Account Token
+    # Creator").
+    upload_storage_options = {
+        "bucket_name": env.str("GCS_BUCKET"),
+        "project_id": env.str("GCS_PROJECT", default="") or None,
+        "location": STORAGE_PREFIX,
+        "expiration": timedelta(seconds=MEDIA_URL_EXPIRY),
+        "iam_sign_blob": env.bool("GCS_IAM_SIGN_BLOB", default=False),
+        "sa_email": env.str("GCS_SA_EMAIL", default="") or None,
+        "custom_endpoint": env.str("GCS_CUSTOM_DOMAIN", default="") or None,
+    }
+    upload_backend = "webinars.storage.gcs.GoogleUploadStorage"
+elif STORAGE_BACKEND == "azure":
+    azure_connection_string = env.str("AZURE_CONNECTION_STRING", default="")
+    azure_custom_domain = env.str("AZURE_CUSTOM_DOMAIN", default="")
+    if azure_connection_string and azure_custom_domain:
+        raise ImproperlyConfigured(
+            "AZURE_CUSTOM_DOMAIN cannot be used with AZURE_CONNECTION_STRING; set "
+            "AZURE_ACCOUNT_NAME and AZURE_ACCOUNT_KEY instead."
+        )
+    if (
+        not azure_connection_string
+        and not env.str("AZURE_ACCOUNT_KEY", default="")
+        and not MEDIA_PROXY
+    ):
+        raise ImproperlyConfigured(
+            "With AZURE_SAS_TOKEN alone the app cannot sign photo URLs: set "
+            "AZURE_ACCOUNT_KEY, or MEDIA_PROXY=true."
+        )
+    upload_storage_options = {
+        "connection_string": azure_connection_string or None,
+        "account_name": env.str("AZURE_ACCOUNT_NAME", default="") or None,
+        "account_key": env.str("AZURE_ACCOUNT_KEY", default="") or None,
+        "sas_token": env.str("AZURE_SAS_TOKEN", default="") or None,
+        "azure_container": env.str("AZURE_CONTAINER"),
+        "custom_domain": azure_custom_domain or None,
+        "location": STORAGE_PREFIX,
+        "expiration_secs": MEDIA_URL_EXPIRY,
+    }
+    upload_backend = "webinars.storage.azure.AzureUploadStorage"
+else:
+    # FileSystemStorage with atomic writes (webinars/storage/) at MEDIA_ROOT.
+    upload_backend = "webinars.storage.UploadStorage"
+    upload_storage_options = {}
+if STORAGE_BACKEND == "local":
+    photo_options, thumbnail_options = {}, {"allow_overwrite": True}
+else:
     photo_options = upload_storage_options | {"create_only": True}
     thumbnail_options = upload_storage_options | {"create_only": False}
-else:
-    # FileSystemStorage with atomic writes (webinars/storage.py) at MEDIA_ROOT.
-    upload_backend = "webinars.storage.UploadStorage"
-    photo_options, thumbnail_options = {}, {"allow_overwrite": True}
 
 STORAGES = {
     # Photos: a new photo never replaces a file.

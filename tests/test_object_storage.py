@@ -30,7 +30,7 @@ from webinars.models import Registrant
 pytestmark = pytest.mark.django_db
 
 JSON = {"HTTP_ACCEPT": "application/json"}
-BACKEND = "webinars.storage.S3UploadStorage"
+BACKEND = "webinars.storage.s3.S3UploadStorage"
 
 
 @pytest.fixture(scope="module")

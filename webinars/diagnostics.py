@@ -97,7 +97,8 @@ def bucket_description() -> dict[str, str]:
     """Return the upload bucket's name, endpoint and prefix, as configured."""
     storage = files.photo_storage()
     described = {
-        "Bucket": getattr(storage, "bucket_name", None),
+        "Bucket": getattr(storage, "bucket_name", None)
+        or getattr(storage, "azure_container", None),
         "Endpoint": getattr(storage, "endpoint_url", None) or "the provider's own",
         "Region": getattr(storage, "region_name", None),
         "Key prefix": getattr(storage, "location", None),

@@ -1,20 +1,10 @@
-"""
-The upload storages: UploadStorage on the local disk (atomic writes), and
-S3UploadStorage for S3 and S3-compatible buckets. Either way photos are
-linked at MEDIA_URL (/static/uploads/) and the backend decides overwrite.
-"""
+"""S3UploadStorage: photos in S3 and S3-compatible buckets (django-storages)."""
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import functools
 import hashlib
 import os
-import re
-import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 
 from botocore.exceptions import (
@@ -24,113 +14,11 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.utils.encoding import filepath_to_uri
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
-# Generated names (a fresh UUID for every upload) never change content, so
-# browsers may keep them for a year; any other name is revalidated, cheaply,
-# with its ETag. Thumbnails keep their photo's name when rebuilt, so they
-# are revalidated.
-GENERATED_NAME = re.compile(r"[^/]+/[0-9a-f]{32}\.[a-z]+")
-IMMUTABLE = "public, max-age=31536000, immutable"
-REVALIDATE = "no-cache"
-
-
-def cache_control_for(name: str) -> str:
-    """Return the Cache-Control of an upload, served locally or from a bucket."""
-    return IMMUTABLE if GENERATED_NAME.fullmatch(name) else REVALIDATE
-
-
-# Filesystems without hard links (some network mounts) publish by rename.
-NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK})
-
-
-class UploadStorage(FileSystemStorage):
-    """
-    FileSystemStorage whose writes are atomic.
-
-    Data goes to a hidden temporary name in the target directory, is flushed
-    to disk, and only then appears under its final name, so a crash or a full
-    disk never leaves a partial file there. Files get FILE_UPLOAD_PERMISSIONS
-    and directories FILE_UPLOAD_DIRECTORY_PERMISSIONS.
-
-    With allow_overwrite=True (Django's option), a save replaces what is
-    there in one step; otherwise a taken name gets an alternative, and two
-    writers never replace each other's file.
-    """
-
-    def _save(self, name, content):
-        return self._write_atomically(name, content, replace=self._allow_overwrite)
-
-    def _write_atomically(self, name, content, *, replace: bool) -> str:
-        directory = os.path.dirname(self.path(name))
-        self._make_directory(directory)
-        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".partial-")
-        try:
-            with os.fdopen(descriptor, "wb") as output:
-                for chunk in content.chunks():
-                    output.write(chunk)
-                output.flush()
-                os.fsync(output.fileno())
-            os.chmod(temporary, self.file_permissions_mode or 0o644)
-            name = self._publish(temporary, name, replace=replace)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-        return str(name).replace("\\", "/")
-
-    def _publish(self, temporary: str, name: str, *, replace: bool) -> str:
-        while True:
-            final = self.path(name)
-            if replace:
-                os.replace(temporary, final)
-                return name
-            try:
-                os.link(temporary, final)  # fails, unlike rename, if final exists
-                return name
-            except FileExistsError:
-                name = self.get_available_name(name)
-            except OSError as exc:
-                if exc.errno not in NO_HARD_LINKS:
-                    raise
-                if os.path.exists(final):
-                    name = self.get_available_name(name)
-                    continue
-                os.rename(temporary, final)
-                return name
-
-    def _make_directory(self, directory: str) -> None:
-        """Create directory and its missing parents, each with the set mode."""
-        missing = []
-        while not os.path.isdir(directory):
-            if os.path.lexists(directory):
-                raise FileExistsError(
-                    errno.EEXIST, f"{directory} exists and is not a directory"
-                )
-            missing.append(directory)
-            directory = os.path.dirname(directory)
-        for path in reversed(missing):
-            with contextlib.suppress(FileExistsError):  # made by a concurrent upload
-                os.mkdir(path)
-            if self.directory_permissions_mode is not None:
-                # chmod, as mkdir's mode is narrowed by the umask.
-                os.chmod(path, self.directory_permissions_mode)
-
-
-@dataclass(frozen=True)
-class Fetched:
-    """One object read from a bucket, as its server answered."""
-
-    status: int  # 200, 206 or 304
-    body: Iterator[bytes] | None
-    length: int | None
-    content_type: str | None
-    etag: str | None
-    last_modified: datetime | None
-    content_range: str | None = None
-
+from webinars.storage import Fetched, cache_control_for, translating
 
 # S3 error codes, as the OSErrors that webinars.files explains to users.
 S3_ERRNOS = {
@@ -160,17 +48,7 @@ def _os_error(exc: Exception, name: str) -> OSError:
     return OSError(errno.EIO, str(exc), name)
 
 
-def _translated(method):
-    """Turn the SDK's errors into OSErrors, as a local disk's would be."""
-
-    @functools.wraps(method)
-    def wrapper(self, name, *args, **kwargs):
-        try:
-            return method(self, name, *args, **kwargs)
-        except (BotoCoreError, ClientError) as exc:
-            raise _os_error(exc, name) from exc
-
-    return wrapper
+_translated = translating((BotoCoreError, ClientError), _os_error)
 
 
 class S3UploadStorage(S3Storage):

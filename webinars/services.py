@@ -35,9 +35,12 @@ User = AbstractBaseUser | AnonymousUser | None
 PHOTO_FIELDS = ("photo", "photo_original_name", "photo_size", "photo_sha256")
 
 
-def registrant_create(*, registrant: Registrant) -> Registrant:
+def registrant_create(*, registrant: Registrant, user: User = None) -> Registrant:
     """Save a new registrant (its photo, if any, comes by registrant_photo_set)."""
-    registrant.save()
+    with transaction.atomic():
+        registrant.save()
+        if registrant.is_public:
+            _log(PhotoEvent.Action.PUBLISHED, registrant, user)
     return registrant
 
 
@@ -104,19 +107,32 @@ def registrant_notes_update(
 
 
 def registrant_details_save(
-    *, registrant: Registrant, fields: Iterable[str]
+    *, registrant: Registrant, fields: Iterable[str], user: User = None
 ) -> Registrant:
     """Save the named fields of an existing registrant; never its photo's."""
     names = set(fields) - {*PHOTO_FIELDS, "updated_at"}
-    _update(
-        registrant,
-        **{
-            field.attname: getattr(registrant, field.attname)
-            for field in Registrant._meta.concrete_fields
-            if field.name in names and not field.primary_key
-        },
-    )
+    values = {
+        field.attname: getattr(registrant, field.attname)
+        for field in Registrant._meta.concrete_fields
+        if field.name in names and not field.primary_key
+    }
+    with transaction.atomic():
+        current = _locked(registrant)
+        _update(registrant, **values)
+        if "is_public" in values and values["is_public"] != current.is_public:
+            _consent_changed(registrant, user)
     return registrant
+
+
+def _consent_changed(registrant: Registrant, user: User) -> None:
+    """Record who published or unpublished the registrant, and when."""
+    _log(
+        PhotoEvent.Action.PUBLISHED
+        if registrant.is_public
+        else PhotoEvent.Action.UNPUBLISHED,
+        registrant,
+        user,
+    )
 
 
 def registrants_delete(*, registrants: QuerySet[Registrant], user: User = None) -> int:

@@ -28,11 +28,13 @@ from webinars.views.access import (
 from webinars.views.api import registrant_json
 from webinars.views.pages import CardProblem, registrants_url, render_registrants
 
-change_required = registrant_staff_required(permission="webinars.change_registrant")
+# What each role may change is webinars.roles.changeable_fields, as in the admin.
+photo_change_required = registrant_staff_required(changes="photo")
+notes_change_required = registrant_staff_required(changes="notes")
 
 
 @require_http_methods(["POST"])
-@change_required
+@photo_change_required
 def upload_photo(request, registrant_id):
     registrant = visible_registrant(request, registrant_id)
     form = PhotoForm(request.POST, request.FILES)
@@ -54,7 +56,7 @@ def upload_photo(request, registrant_id):
 
 
 @require_http_methods(["POST"])
-@change_required
+@notes_change_required
 def update_notes(request, registrant_id):
     registrant = visible_registrant(request, registrant_id)
     try:
@@ -72,7 +74,7 @@ def update_notes(request, registrant_id):
 
 
 @require_http_methods(["POST", "DELETE"])
-@change_required
+@photo_change_required
 def delete_photo(request, registrant_id):
     registrant = visible_registrant(request, registrant_id)
     if not registrant.photo:

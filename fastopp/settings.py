@@ -8,6 +8,7 @@ variables at all.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     # uploads under /static/uploads/ reach our view in development too.
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
     "webinars",
 ]
 
@@ -67,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "webinars.middleware.ErrorResponseMiddleware",
+    # Last, as django-axes requires: it answers a locked-out login.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fastopp.urls"
@@ -102,12 +106,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Registrant permissions need a role too, in the admin as on the staff pages
-# (webinars.roles); ModelBackend does the rest.
+# django-axes first: it refuses a locked-out login before any password is
+# checked. Registrant permissions need a role too, in the admin as on the
+# staff pages (webinars.roles); ModelBackend does the rest.
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
     "webinars.roles.RoleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# Login throttling (django-axes), on /accounts/login/ and /admin/login/:
+# LOGIN_FAILURE_LIMIT failed attempts lock the account, and separately the
+# client address, for LOGIN_LOCKOUT_MINUTES after the last attempt.
+# `manage.py axes_reset_username <name>` or `axes_reset_ip <address>` unlocks.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "webinars.views.login.locked_out"
+AXES_CLIENT_IP_CALLABLE = "webinars.views.login.client_address"
+# Proxies in front of the app that append to X-Forwarded-For: the address
+# counted is the one the outermost saw. Every platform in deploy/ has one;
+# 0 counts REMOTE_ADDR (runserver, or gunicorn facing clients directly).
+LOGIN_PROXY_COUNT = env.int("LOGIN_PROXY_COUNT", default=0 if DEBUG else 1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}

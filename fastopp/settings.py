@@ -61,7 +61,8 @@ MIDDLEWARE = [
     # ALLOWED_HOSTS and the HTTPS redirect would turn them away.
     "webinars.views.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Whitenoise, minus /static/uploads/ (webinars.views.media serves those).
+    "webinars.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -1,13 +1,18 @@
-"""Errors raised by views, answered in the request's format (views.access)."""
+"""
+Errors raised by views, answered in the request's format (views.access), and
+whitenoise kept away from uploads.
+"""
 
 from __future__ import annotations
 
 import logging
 from http import HTTPStatus
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 from webinars.models import Registrant
 from webinars.views.access import json_error, wants_json
@@ -58,3 +63,16 @@ class ErrorResponseMiddleware:
             )
         response["Retry-After"] = "60"
         return response
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """
+    Whitenoise, which never answers below MEDIA_URL: uploads are
+    webinars.views.media's, even if a file there reached STATIC_ROOT (an
+    older collectstatic) or got past the finder.
+    """
+
+    def __call__(self, request):
+        if request.path_info.startswith(settings.MEDIA_URL):
+            return self.get_response(request)
+        return super().__call__(request)

@@ -2,7 +2,11 @@
 Naming, writing, listing and deleting upload files, over the storage API.
 
 A photo is photos/<uuid>.<ext>, with square thumbnails in
-photos/thumbs/<uuid>-<size>.webp. Photos are written to the "default" storage,
+photos/thumbs/<uuid>-<size>.webp. The photo of a registrant who is not
+public is photos/<uuid>-private.<ext> (thumbnails <uuid>-private-<size>.webp):
+the name carries the visibility, so that the media view decides its caching
+without a database query, and a change of consent stores a copy under a new
+name, so that the old URL stops answering. Photos are written to the "default" storage,
 which never overwrites; thumbnails to the "thumbnails" storage, which does
 (a rebuild rewrites them under the same names). Both hold the same files:
 UploadStorage at MEDIA_ROOT, which settings resolve from UPLOAD_DIR.
@@ -33,6 +37,8 @@ THUMBNAIL_DIRECTORY = "thumbs"
 # (2x a 64 px avatar), medium for the gallery (2x 192 px). Always WebP.
 THUMBNAIL_EDGES = {"small": 128, "medium": 384}
 SERVED_DIRECTORIES = frozenset({PHOTO_DIRECTORY})
+# Ends the stem of a private photo's name and starts its thumbnails' suffix.
+PRIVATE_MARKER = "-private"
 
 
 class StorageFault(Exception):
@@ -100,9 +106,18 @@ def is_inside_upload_dir(path: str | os.PathLike) -> bool:
     return is_within(settings.MEDIA_ROOT, path)
 
 
-def new_photo_name(extension: str) -> str:
+def new_photo_name(extension: str, *, private: bool = False) -> str:
     """Return a fresh, unguessable name for a photo with this extension."""
-    return f"{PHOTO_DIRECTORY}/{uuid.uuid4().hex}.{extension}"
+    marker = PRIVATE_MARKER if private else ""
+    return f"{PHOTO_DIRECTORY}/{uuid.uuid4().hex}{marker}.{extension}"
+
+
+def is_private_name(name: str) -> bool:
+    """Return whether name is a private photo's, or one of its thumbnails'."""
+    stem = name.rpartition("/")[2].partition(".")[0]
+    return stem.endswith(PRIVATE_MARKER) or any(
+        stem.endswith(f"{PRIVATE_MARKER}-{size}") for size in THUMBNAIL_EDGES
+    )
 
 
 def thumbnail_name(photo_name: str, size: str) -> str:
@@ -120,9 +135,15 @@ def file_names(photo_name: str) -> list[str]:
     return [photo_name, *(thumbnail_name(photo_name, size) for size in THUMBNAIL_EDGES)]
 
 
-def store_photo(extension: str, content: bytes, thumbnails: dict[str, bytes]) -> str:
+def store_photo(
+    extension: str,
+    content: bytes,
+    thumbnails: dict[str, bytes],
+    *,
+    private: bool = False,
+) -> str:
     """Write a photo and its thumbnails under a new name, all or nothing."""
-    name = new_photo_name(extension)
+    name = new_photo_name(extension, private=private)
     planned = [(photo_storage(), name, content)] + [
         (thumbnail_storage(), thumbnail_name(name, size), data)
         for size, data in thumbnails.items()
@@ -137,6 +158,18 @@ def store_photo(extension: str, content: bytes, thumbnails: dict[str, bytes]) ->
             delete_quietly(file_name)
         raise storage_fault(exc) from exc
     return name
+
+
+def copy_photo(name: str, *, private: bool) -> str:
+    """Store a copy of a photo and its thumbnails under a new name; raise OSError."""
+    thumbnails = {}
+    for size in THUMBNAIL_EDGES:
+        try:
+            thumbnails[size] = read_file(thumbnail_name(name, size))
+        except FileNotFoundError:
+            continue  # rebuild_thumbnails makes it again
+    extension = name.rpartition(".")[2]
+    return store_photo(extension, read_file(name), thumbnails, private=private)
 
 
 def store_thumbnails(photo_name: str, thumbnails: dict[str, bytes]) -> None:

@@ -39,9 +39,13 @@ UPLOAD_HEADERS = {
 # browsers may keep them for a year; any other name is revalidated, cheaply,
 # with its ETag.
 # Thumbnails keep their photo's name when rebuilt, so they are revalidated.
+# A private registrant's photo (its name says so: files.is_private_name) is
+# never kept by a shared cache (a CDN, a corporate proxy), and by the browser
+# only briefly: it must stop showing once replaced, deleted or unpublished.
 GENERATED_NAME = re.compile(r"[^/]+/[0-9a-f]{32}\.[a-z]+")
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
+PRIVATE = "private, max-age=60"
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,12 @@ def _with_headers(response: HttpResponse, stored: StoredFile) -> HttpResponse:
         response["Last-Modified"] = http_date(stored.modified)
     for header, value in UPLOAD_HEADERS.items():
         response[header] = value
-    immutable = GENERATED_NAME.fullmatch(stored.name)
-    response["Cache-Control"] = IMMUTABLE if immutable else REVALIDATE
+    response["Cache-Control"] = cache_control(stored.name)
     return response
+
+
+def cache_control(name: str) -> str:
+    """Return the Cache-Control of a stored file, from its name alone."""
+    if files.is_private_name(name):
+        return PRIVATE
+    return IMMUTABLE if GENERATED_NAME.fullmatch(name) else REVALIDATE

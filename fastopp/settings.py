@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "csp",
     "webinars",
 ]
 
@@ -61,12 +63,17 @@ MIDDLEWARE = [
     # ALLOWED_HOSTS and the HTTPS redirect would turn them away.
     "webinars.views.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every answer; the
+    # media view sends its own, stricter policy for uploads.
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     # Whitenoise, minus /static/uploads/ (webinars.views.media serves those).
     "webinars.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "webinars.middleware.SessionIdleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "webinars.middleware.ErrorResponseMiddleware",
@@ -232,3 +239,42 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
     "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION
 )
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
+
+# Pages: scripts, styles, images and fonts from this site only, nothing
+# inline, no plugins, never framed (django-csp). Uploads get the media
+# view's own "default-src 'none'; sandbox".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        # blob: for the staff page's preview of a photo before it is sent.
+        "img-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# No page uses these browser features; refuse them to any script or frame.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
+# The page script reads the CSRF token from the form, never the cookie.
+CSRF_COOKIE_HTTPONLY = True
+# A signed-in session ends SESSION_IDLE_MINUTES after its last page
+# (webinars.middleware.SessionIdleMiddleware renews it at most once a
+# minute; photo requests never touch the session).
+SESSION_COOKIE_AGE = int(env.float("SESSION_IDLE_MINUTES", default=120) * 60)
+SESSION_COOKIE_HTTPONLY = True

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from http import HTTPStatus
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from tests.factories import admin_form_for, make_registrant, make_upload, make_user
-from webinars.models import PhotoEvent
+from webinars.models import PhotoEvent, Registrant
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +154,27 @@ def test_publishing_moves_the_photo_to_a_public_name(marketing, upload_dir):
         assert served(marketing, url).status_code == HTTPStatus.NOT_FOUND, url
     gallery = marketing.get("/api/webinar-attendees").json()
     assert gallery[0]["photo_url"] == photo
+
+
+def test_sync_photo_names_renames_photos_stored_before_names_carried_consent(
+    django_capture_on_commit_callbacks, upload_dir, client
+):
+    private = make_registrant(photo=make_upload(), is_public=True, email="p@x.org")
+    Registrant.objects.filter(pk=private.pk).update(is_public=False)  # as before
+    public = make_registrant(photo=make_upload(), is_public=True, email="q@x.org")
+    old = urls_of(private)
+    kept = public.photo.name
+    output = StringIO()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("sync_photo_names", stdout=output)
+        call_command("sync_photo_names", stdout=StringIO())  # safe to repeat
+
+    assert "Renamed 1 photo(s)" in output.getvalue()
+    new = urls_of(private)
+    assert re.fullmatch(r"photos/[0-9a-f]{32}-private\.png", private.photo.name)
+    assert served(client, new[0])["Cache-Control"] == PRIVATE
+    for url in old:
+        assert served(client, url).status_code == HTTPStatus.NOT_FOUND, url
+    public.refresh_from_db()
+    assert public.photo.name == kept

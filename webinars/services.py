@@ -150,6 +150,25 @@ def registrant_details_save(
     return registrant
 
 
+def registrant_photo_name_sync(*, registrant: Registrant) -> bool:
+    """Store the photo under the name its registrant's consent calls for."""
+    renamed = None
+    try:
+        with transaction.atomic():
+            current = _locked(registrant)
+            name = current.photo.name
+            if not name or files.is_private_name(name) != current.is_public:
+                return False  # no photo, or already named as it should be
+            renamed = _renamed_photo(current, public=current.is_public)
+            if renamed:
+                _update(registrant, photo=renamed)
+    except (DatabaseError, Registrant.DoesNotExist):
+        if renamed:
+            files.delete_photo_files(renamed)
+        raise
+    return renamed is not None
+
+
 def _renamed_photo(current: Registrant, *, public: bool) -> str | None:
     """
     Store the photo under a name of its new visibility, and delete the old

@@ -8,9 +8,11 @@ variables at all.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,6 +54,8 @@ INSTALLED_APPS = [
     # uploads under /static/uploads/ reach our view in development too.
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "webinars",
 ]
 
@@ -60,14 +64,22 @@ MIDDLEWARE = [
     # ALLOWED_HOSTS and the HTTPS redirect would turn them away.
     "webinars.views.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every answer; the
+    # media view sends its own, stricter policy for uploads.
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Whitenoise, minus /static/uploads/ (webinars.views.media serves those).
+    "webinars.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "webinars.middleware.SessionIdleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "webinars.middleware.ErrorResponseMiddleware",
+    # Last, as django-axes requires: it answers a locked-out login.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fastopp.urls"
@@ -109,12 +121,29 @@ else:
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Registrant permissions need a role too, in the admin as on the staff pages
-# (webinars.roles); ModelBackend does the rest.
+# django-axes first: it refuses a locked-out login before any password is
+# checked. Registrant permissions need a role too, in the admin as on the
+# staff pages (webinars.roles); ModelBackend does the rest.
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
     "webinars.roles.RoleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# Login throttling (django-axes), on /accounts/login/ and /admin/login/:
+# LOGIN_FAILURE_LIMIT failed attempts lock the account, and separately the
+# client address, for LOGIN_LOCKOUT_MINUTES after the last attempt.
+# `manage.py axes_reset_username <name>` or `axes_reset_ip <address>` unlocks.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "webinars.views.login.locked_out"
+AXES_CLIENT_IP_CALLABLE = "webinars.views.login.client_address"
+# Proxies in front of the app that append to X-Forwarded-For: the address
+# counted is the one the outermost saw. Every platform in deploy/ has one;
+# 0 counts REMOTE_ADDR (runserver, or gunicorn facing clients directly).
+LOGIN_PROXY_COUNT = env.int("LOGIN_PROXY_COUNT", default=0 if DEBUG else 1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
@@ -230,8 +259,6 @@ if STORAGE_BACKEND == "s3":
     }
     upload_backend = "webinars.storage.s3.S3UploadStorage"
 elif STORAGE_BACKEND == "gcs":
-    from datetime import timedelta
-
     # Credentials: GOOGLE_APPLICATION_CREDENTIALS (a key file, which also
     # signs URLs) or the platform's service account, signing through IAM's
     # signBlob (GCS_IAM_SIGN_BLOB=true, with its role "Service Account Token
@@ -331,3 +358,42 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
     "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION
 )
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
+
+# Pages: scripts, styles, images and fonts from this site only, nothing
+# inline, no plugins, never framed (django-csp). Uploads get the media
+# view's own "default-src 'none'; sandbox".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        # blob: for the staff page's preview of a photo before it is sent.
+        "img-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# No page uses these browser features; refuse them to any script or frame.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
+# The page script reads the CSRF token from the form, never the cookie.
+CSRF_COOKIE_HTTPONLY = True
+# A signed-in session ends SESSION_IDLE_MINUTES after its last page
+# (webinars.middleware.SessionIdleMiddleware renews it at most once a
+# minute; photo requests never touch the session).
+SESSION_COOKIE_AGE = int(env.float("SESSION_IDLE_MINUTES", default=120) * 60)
+SESSION_COOKIE_HTTPONLY = True

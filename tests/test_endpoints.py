@@ -130,6 +130,77 @@ def test_notes_that_are_too_long_are_refused_and_kept_in_the_form(staff, registr
     assert registrant.notes == ""
 
 
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"next": BACK}],
+    ids=["empty body", "only next"],
+)
+def test_update_notes_without_the_field_is_a_400_and_keeps_the_notes(staff, body):
+    registrant = make_registrant(notes="Call back Tuesday.")
+
+    response = staff.post(f"/update-notes/{registrant.pk}", body, **JSON)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["error"].startswith("Send the notes field")
+    registrant.refresh_from_db()
+    assert registrant.notes == "Call back Tuesday."
+
+
+def test_update_notes_reads_a_json_body(staff):
+    registrant = make_registrant(notes="Old.")
+
+    response = staff.post(
+        f"/update-notes/{registrant.pk}",
+        {"notes": "From a script."},
+        content_type="application/json",
+        **JSON,
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    registrant.refresh_from_db()
+    assert registrant.notes == "From a script."
+
+
+def test_an_empty_notes_value_clears_them_from_json_too(staff):
+    registrant = make_registrant(notes="Old.")
+
+    response = staff.post(
+        f"/update-notes/{registrant.pk}",
+        {"notes": ""},
+        content_type="application/json",
+        **JSON,
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    registrant.refresh_from_db()
+    assert registrant.notes == ""
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("{}", "Send the notes field"),
+        ("not json", "The request body is not valid JSON."),
+        ('["notes"]', "The request body must be a JSON object"),
+        ('{"notes": null}', "The request body must be a JSON object"),
+    ],
+)
+def test_a_json_body_without_usable_notes_is_a_400_and_keeps_them(staff, body, message):
+    registrant = make_registrant(notes="Old.")
+
+    response = staff.post(
+        f"/update-notes/{registrant.pk}",
+        body,
+        content_type="application/json",
+        **JSON,
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["error"].startswith(message)
+    registrant.refresh_from_db()
+    assert registrant.notes == "Old."
+
+
 @pytest.mark.parametrize("method", ["delete", "post"])
 @pytest.mark.parametrize("slash", ["", "/"])
 def test_delete_photo_removes_it_after_commit(

@@ -188,13 +188,34 @@ def test_a_symlink_leading_outside_upload_dir_is_404(client, upload_dir, tmp_pat
     )
 
 
-def test_a_symlink_within_upload_dir_is_served(client, photo):
+def test_a_symlink_even_within_upload_dir_is_404(client, photo, upload_dir):
+    # The app writes regular files only; a symlink is someone else's doing.
     (photo.parent / "alias.png").symlink_to(photo)
+    (photo.parent / "again").symlink_to(photo.parent, target_is_directory=True)
 
-    response = client.get("/static/uploads/photos/alias.png")
+    assert client.get("/static/uploads/photos/alias.png").status_code == 404
+    assert client.get("/static/uploads/photos/again/portrait.png").status_code == 404
+    assert client.get(PHOTO_URL).status_code == HTTPStatus.OK
 
-    assert response.status_code == HTTPStatus.OK
-    assert b"".join(response.streaming_content) == photo.read_bytes()
+
+def test_a_hard_link_is_404_whatever_it_links(client, photo, tmp_path, upload_dir):
+    outside = tmp_path / "secret.txt"
+    outside.write_bytes(SECRET)
+    os.link(outside, upload_dir / "photos" / "hard.png")
+
+    response = client.get("/static/uploads/photos/hard.png")
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+
+
+def test_upload_dir_reached_through_a_symlink_is_served(client, settings, tmp_path):
+    real = tmp_path / "volume"
+    (real / "photos").mkdir(parents=True)
+    (real / "photos" / "portrait.png").write_bytes(make_image_bytes())
+    (tmp_path / "mounted").symlink_to(real, target_is_directory=True)
+    settings.MEDIA_ROOT = str(tmp_path / "mounted")
+
+    assert client.get(PHOTO_URL).status_code == HTTPStatus.OK
 
 
 @pytest.mark.parametrize("name", ["db.sqlite3", "notes/private.txt", "photos.png"])

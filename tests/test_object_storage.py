@@ -82,7 +82,7 @@ def upload(client, registrant, **extra):
 
 
 def test_an_upload_stores_the_photo_and_thumbnails_with_one_put_each(s3, bucket, staff):
-    registrant = make_registrant()
+    registrant = make_registrant(is_public=True)
 
     with s3.counting() as made:
         response = upload(staff, registrant)
@@ -105,6 +105,21 @@ def test_an_upload_stores_the_photo_and_thumbnails_with_one_put_each(s3, bucket,
         "no-cache",
     )
     assert response.json()["registrant"]["photo_url"] == f"/static/uploads/{name}"
+
+
+def test_a_private_registrant_s_photo_is_stored_as_never_cacheable_by_others(
+    s3, bucket, staff
+):
+    registrant = make_registrant(is_public=False)
+
+    upload(staff, registrant)
+
+    registrant.refresh_from_db()
+    stored = objects(s3, bucket)
+    assert set(stored) == set(files.file_names(registrant.photo.name))
+    assert {head["CacheControl"] for head in stored.values()} == {
+        "private, max-age=60"
+    }
 
 
 def test_a_photo_url_redirects_to_a_signed_url_without_a_storage_request(
@@ -139,7 +154,7 @@ def test_the_proxy_streams_with_one_storage_request_and_passes_conditions(
     s3, bucket, settings, client
 ):
     settings.MEDIA_PROXY = True
-    registrant = make_registrant(photo=make_upload())
+    registrant = make_registrant(photo=make_upload(), is_public=True)
     url = f"/static/uploads/{registrant.photo.name}"
     stored = files.read_file(registrant.photo.name)
 

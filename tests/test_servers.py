@@ -52,6 +52,9 @@ def assert_serves_photo_and_admin_css(base_url, upload_dir):
         assert (
             response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
         )
+        # The registrant is not public: no shared cache may keep the photo.
+        assert stored.name.endswith("-private.jpg")
+        assert response.headers["Cache-Control"] == "private, max-age=60"
         assert response.read() == stored.read_bytes()
         etag = response.headers["ETag"]
     assert_conditional_and_head(base_url, photo_url, etag, stored.stat().st_size)

@@ -127,7 +127,7 @@ def test_hostile_file_names_are_never_used_and_shown_as_plain_text(
 
     assert response.status_code in (HTTPStatus.OK, HTTPStatus.FOUND)
     registrant.refresh_from_db()
-    assert re.fullmatch(r"photos/[0-9a-f]{32}\.jpg", registrant.photo.name)
+    assert re.fullmatch(r"photos/[0-9a-f]{32}(-private)?\.jpg", registrant.photo.name)
     assert files_in(upload_dir) <= {
         n for n in files_in(upload_dir) if n.startswith("photos/")
     }
@@ -269,10 +269,10 @@ def test_transparency_survives_in_png_and_thumbnails(root_client, upload_dir):
     assert thumb.mode == "RGBA" and thumb.getpixel((1, 1))[3] == 0
 
 
-def test_stored_photos_are_cached_forever_and_thumbnails_revalidated(
+def test_public_photos_are_cached_forever_and_thumbnails_revalidated(
     root_client, upload_dir
 ):
-    registrant = make_registrant()
+    registrant = make_registrant(is_public=True)
     upload_through("endpoint", root_client, registrant, "me.jpg", JPEG)
     registrant.refresh_from_db()
     (upload_dir / "photos" / "legacy-name.jpg").write_bytes(JPEG)

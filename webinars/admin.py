@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -111,10 +112,20 @@ class RegistrantAdmin(admin.ModelAdmin):
         return super().get_queryset(request).visible_to(request.user)
 
     def get_readonly_fields(self, request, obj=None):
+        # Sales and support change only the photo and the notes, as on the
+        # staff page (webinars.roles.changeable_fields).
         fields = list(super().get_readonly_fields(request, obj))
-        if not roles.sees_every_registrant(request.user):
-            fields.append("sales_rep")  # only marketing assigns registrants
-        return fields
+        return fields + sorted(self._unchangeable(request))
+
+    def _unchangeable(self, request) -> frozenset[str]:
+        return roles.REGISTRANT_FIELDS - roles.changeable_fields(request.user)
+
+    def _refused_fields(self, request) -> list[str]:
+        """The fields a POST sends that this user may not change (a crafted form)."""
+        posted = {key.removeprefix("initial-") for key in request.POST}
+        posted |= {key.rsplit("_", 1)[0] for key in posted if key[-2:] in {"_0", "_1"}}
+        posted |= {key.removesuffix("-clear") for key in posted}
+        return sorted(posted & self._unchangeable(request))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "sales_rep":
@@ -125,9 +136,11 @@ class RegistrantAdmin(admin.ModelAdmin):
     # atomically, logged, and deleted only once the change commits.
     def save_model(self, request, obj, form, change):
         if change:  # only what the editor changed, never the photo's fields
-            services.registrant_details_save(registrant=obj, fields=form.changed_data)
+            services.registrant_details_save(
+                registrant=obj, fields=form.changed_data, user=request.user
+            )
         else:
-            services.registrant_create(registrant=obj)
+            services.registrant_create(registrant=obj, user=request.user)
         photo = form.cleaned_data.get("photo")
         if photo is False and obj.photo:
             services.registrant_photo_delete(registrant=obj, user=request.user)
@@ -145,6 +158,15 @@ class RegistrantAdmin(admin.ModelAdmin):
         services.registrants_delete(registrants=queryset, user=request.user)
 
     def changeform_view(self, request, *args, **kwargs):
+        refused = request.method == "POST" and self._refused_fields(request)
+        if refused:
+            # The form leaves these fields out; a POST that sends them anyway
+            # is refused whole, not saved in part.
+            raise PermissionDenied(
+                "Your role may change only the photo and the notes of a "
+                f"registrant; this form also sent {', '.join(refused)}, so "
+                "nothing was saved."
+            )
         try:
             # The admin's own transaction wraps save_model(): a photo stored
             # there is removed again if that transaction rolls back.

@@ -19,7 +19,7 @@ import stat
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
-from webinars import diagnostics, files
+from webinars import diagnostics, files, staticfiles
 
 
 @register(Tags.files)
@@ -223,6 +223,27 @@ def check_upload_and_static_roots(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+@register(Tags.staticfiles)
+def check_no_uploads_left_in_static(app_configs=None, **kwargs):
+    """Warn about files left in static/uploads/ once UPLOAD_DIR is elsewhere."""
+    left = staticfiles.leftover_uploads()
+    if left is None:
+        return []
+    default = staticfiles.default_upload_dir()
+    return [
+        Warning(
+            f"Files are left in {default} (such as {left}) while UPLOAD_DIR is "
+            f"{settings.MEDIA_ROOT}: they are neither served nor collected, and "
+            "photos the app deletes in UPLOAD_DIR would stay behind in them.",
+            hint=f"Copy what is missing into UPLOAD_DIR, then remove the old "
+            f"copy: rsync -a --ignore-existing {default}/ {settings.MEDIA_ROOT}/ "
+            f"&& find {default} -mindepth 1 ! -name .gitkeep -delete "
+            "(docs/migrating-uploads.md, steps 4 to 7).",
+            id="webinars.W004",
+        )
+    ]
 
 
 @register(Tags.database)

@@ -2,7 +2,11 @@
 Naming, writing, listing and deleting upload files, over the storage API.
 
 A photo is photos/<uuid>.<ext>, with square thumbnails in
-photos/thumbs/<uuid>-<size>.webp. Photos are written to the "default" storage,
+photos/thumbs/<uuid>-<size>.webp. The photo of a registrant who is not
+public is photos/<uuid>-private.<ext> (thumbnails <uuid>-private-<size>.webp):
+the name carries the visibility, so that the media view decides its caching
+without a database query, and a change of consent stores a copy under a new
+name, so that the old URL stops answering. Photos are written to the "default" storage,
 which never overwrites; thumbnails to the "thumbnails" storage, which does
 (a rebuild rewrites them under the same names). Both hold the same files:
 UploadStorage at MEDIA_ROOT, which settings resolve from UPLOAD_DIR.
@@ -16,6 +20,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -33,6 +38,8 @@ THUMBNAIL_DIRECTORY = "thumbs"
 # (2x a 64 px avatar), medium for the gallery (2x 192 px). Always WebP.
 THUMBNAIL_EDGES = {"small": 128, "medium": 384}
 SERVED_DIRECTORIES = frozenset({PHOTO_DIRECTORY})
+# Ends the stem of a private photo's name and starts its thumbnails' suffix.
+PRIVATE_MARKER = "-private"
 
 
 class StorageFault(Exception):
@@ -102,9 +109,37 @@ def is_inside_upload_dir(path: str | os.PathLike) -> bool:
     return is_within(settings.MEDIA_ROOT, path)
 
 
-def new_photo_name(extension: str) -> str:
+# Generated names (a fresh UUID for every upload) never change content, so
+# browsers may keep them for a year; any other name is revalidated, cheaply,
+# with its ETag. Thumbnails keep their photo's name when rebuilt, so they
+# are revalidated. A private registrant's photo (its name says so) is never
+# kept by a shared cache (a CDN, a corporate proxy), and by the browser only
+# briefly: it must stop showing once replaced, deleted or unpublished.
+GENERATED_NAME = re.compile(r"[^/]+/[0-9a-f]{32}\.[a-z]+")
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+PRIVATE = "private, max-age=60"
+
+
+def cache_control_for(name: str) -> str:
+    """Return the Cache-Control of an upload, from its name alone."""
+    if is_private_name(name):
+        return PRIVATE
+    return IMMUTABLE if GENERATED_NAME.fullmatch(name) else REVALIDATE
+
+
+def new_photo_name(extension: str, *, private: bool = False) -> str:
     """Return a fresh, unguessable name for a photo with this extension."""
-    return f"{PHOTO_DIRECTORY}/{uuid.uuid4().hex}.{extension}"
+    marker = PRIVATE_MARKER if private else ""
+    return f"{PHOTO_DIRECTORY}/{uuid.uuid4().hex}{marker}.{extension}"
+
+
+def is_private_name(name: str) -> bool:
+    """Return whether name is a private photo's, or one of its thumbnails'."""
+    stem = name.rpartition("/")[2].partition(".")[0]
+    return stem.endswith(PRIVATE_MARKER) or any(
+        stem.endswith(f"{PRIVATE_MARKER}-{size}") for size in THUMBNAIL_EDGES
+    )
 
 
 def thumbnail_name(photo_name: str, size: str) -> str:
@@ -122,9 +157,15 @@ def file_names(photo_name: str) -> list[str]:
     return [photo_name, *(thumbnail_name(photo_name, size) for size in THUMBNAIL_EDGES)]
 
 
-def store_photo(extension: str, content: bytes, thumbnails: dict[str, bytes]) -> str:
+def store_photo(
+    extension: str,
+    content: bytes,
+    thumbnails: dict[str, bytes],
+    *,
+    private: bool = False,
+) -> str:
     """Write a photo and its thumbnails under a new name, all or nothing."""
-    name = new_photo_name(extension)
+    name = new_photo_name(extension, private=private)
     planned = [(photo_storage(), name, content)] + [
         (thumbnail_storage(), thumbnail_name(name, size), data)
         for size, data in thumbnails.items()
@@ -139,6 +180,18 @@ def store_photo(extension: str, content: bytes, thumbnails: dict[str, bytes]) ->
             delete_quietly(file_name)
         raise storage_fault(exc) from exc
     return name
+
+
+def copy_photo(name: str, *, private: bool) -> str:
+    """Store a copy of a photo and its thumbnails under a new name; raise OSError."""
+    thumbnails = {}
+    for size in THUMBNAIL_EDGES:
+        try:
+            thumbnails[size] = read_file(thumbnail_name(name, size))
+        except FileNotFoundError:
+            continue  # rebuild_thumbnails makes it again
+    extension = name.rpartition(".")[2]
+    return store_photo(extension, read_file(name), thumbnails, private=private)
 
 
 def store_thumbnails(photo_name: str, thumbnails: dict[str, bytes]) -> None:

@@ -71,9 +71,25 @@ class PhotoForm(forms.Form):
 
 
 class NotesForm(forms.Form):
+    """The notes of one registrant: the field must be sent, empty or not."""
+
     notes = forms.CharField(
         required=False,
         max_length=5000,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def clean(self):
+        # required=False lets an empty value clear the notes; a request that
+        # does not send the field at all must not erase them.
+        if self.is_bound and "notes" not in self.data:
+            self.add_error(
+                "notes",
+                ValidationError(
+                    "Send the notes field (an empty value clears the notes); "
+                    "this request has none, so nothing was changed.",
+                    code="missing",
+                ),
+            )
+        return super().clean()

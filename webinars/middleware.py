@@ -1,13 +1,19 @@
-"""Errors raised by views, answered in the request's format (views.access)."""
+"""
+Errors raised by views, answered in the request's format (views.access),
+whitenoise kept away from uploads, and the session's idle timeout.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from http import HTTPStatus
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 from webinars.models import Registrant
 from webinars.views.access import json_error, wants_json
@@ -58,3 +64,39 @@ class ErrorResponseMiddleware:
             )
         response["Retry-After"] = "60"
         return response
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """
+    Whitenoise, which never answers below MEDIA_URL: uploads are
+    webinars.views.media's, even if a file there reached STATIC_ROOT (an
+    older collectstatic) or got past the finder.
+    """
+
+    def __call__(self, request):
+        if request.path_info.startswith(settings.MEDIA_URL):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class SessionIdleMiddleware:
+    """
+    Renew a signed-in session's expiry (SESSION_COOKIE_AGE, from
+    SESSION_IDLE_MINUTES) as it is used, so that it ends after that long
+    idle; at most once a minute, and never for photo requests, which must
+    not cost a database query.
+    """
+
+    RENEW_AFTER_SECONDS = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path_info.startswith(settings.MEDIA_URL) and (
+            request.user.is_authenticated
+        ):
+            now = int(time.time())
+            if now - request.session.get("seen_at", 0) >= self.RENEW_AFTER_SECONDS:
+                request.session["seen_at"] = now  # saved with a new expiry
+        return self.get_response(request)

@@ -164,13 +164,18 @@ def initials_of(name: str) -> str:
 
 
 class PhotoEvent(models.Model):
-    """One upload, replacement or removal of a registrant's photo: the audit log."""
+    """
+    One change of a registrant's photo, or of their consent to be shown
+    publicly (is_public): the audit log.
+    """
 
     class Action(models.TextChoices):
         UPLOADED = "uploaded", "Uploaded"
         REPLACED = "replaced", "Replaced"
         REMOVED = "removed", "Removed"
         DELETED_WITH_REGISTRANT = "deleted", "Deleted with the registrant"
+        PUBLISHED = "published", "Made public"
+        UNPUBLISHED = "unpublished", "Made private"
 
     action = models.CharField(max_length=20, choices=Action.choices)
     at = models.DateTimeField(default=timezone.now, db_index=True)

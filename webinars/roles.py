@@ -5,7 +5,9 @@ Superusers and marketing see and edit every registrant, sales only those
 assigned to them, support only public ones. Everyone else is refused: by
 may() on the pages and endpoints, and by RoleBackend wherever Django asks
 for a registrant permission (the admin). Which registrants each role sees is
-visible_registrants_q(), used through Registrant.objects.visible_to().
+visible_registrants_q(), used through Registrant.objects.visible_to(), and
+which of their fields each role may change is changeable_fields(), used by
+the admin, the staff page and the endpoints alike.
 """
 
 from __future__ import annotations
@@ -19,6 +21,24 @@ SUPPORT = "support"
 ROLES = (MARKETING, SALES, SUPPORT)
 REGISTRANT_PERMISSIONS = frozenset(
     f"webinars.{action}_registrant" for action in ("add", "change", "delete", "view")
+)
+# What sales and support may change on the registrants they see: the
+# follow-up, never who the registrant is, their webinar or their consent.
+FOLLOW_UP_FIELDS = frozenset({"photo", "notes"})
+# Everything an editor can change; only marketing and superusers change all.
+REGISTRANT_FIELDS = frozenset(
+    {
+        "webinar",
+        "name",
+        "email",
+        "company",
+        "status",
+        "group",
+        "sales_rep",
+        "is_public",
+        "registered_at",
+        *FOLLOW_UP_FIELDS,
+    }
 )
 
 
@@ -69,6 +89,18 @@ def sees_every_registrant(user) -> bool:
     return is_registrant_staff(user) and (
         user.is_superuser or MARKETING in roles_of(user)
     )
+
+
+def changeable_fields(user) -> frozenset[str]:
+    """Return the registrant fields user may change, on those they may see."""
+    if not may(user, "webinars.change_registrant"):
+        return frozenset()
+    return REGISTRANT_FIELDS if sees_every_registrant(user) else FOLLOW_UP_FIELDS
+
+
+def may_change(user, field: str) -> bool:
+    """Return whether user may change field of the registrants they see."""
+    return field in changeable_fields(user)
 
 
 def visible_registrants_q(user, through: str = "") -> Q | None:

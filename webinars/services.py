@@ -35,9 +35,12 @@ User = AbstractBaseUser | AnonymousUser | None
 PHOTO_FIELDS = ("photo", "photo_original_name", "photo_size", "photo_sha256")
 
 
-def registrant_create(*, registrant: Registrant) -> Registrant:
+def registrant_create(*, registrant: Registrant, user: User = None) -> Registrant:
     """Save a new registrant (its photo, if any, comes by registrant_photo_set)."""
-    registrant.save()
+    with transaction.atomic():
+        registrant.save()
+        if registrant.is_public:
+            _log(PhotoEvent.Action.PUBLISHED, registrant, user)
     return registrant
 
 
@@ -47,11 +50,17 @@ def registrant_photo_set(
     """Store photo as the registrant's photo, replacing any previous one."""
     thumbnails = photos.thumbnails_of(photo.content, files.THUMBNAIL_EDGES)
     # raises files.StorageFault
-    new_name = files.store_photo(photo.extension, photo.content, thumbnails)
+    new_name = files.store_photo(
+        photo.extension, photo.content, thumbnails, private=not registrant.is_public
+    )
     _note_written(new_name)
     try:
         with transaction.atomic():
             current = _locked(registrant)
+            if files.is_private_name(new_name) == current.is_public:
+                # Consent changed meanwhile: store it under the name it needs.
+                first, new_name = new_name, _copied(new_name, current.is_public)
+                files.delete_photo_files(first)
             _update(
                 registrant,
                 photo=new_name,
@@ -70,7 +79,7 @@ def registrant_photo_set(
                 upload_sha256=photo.upload_sha256,
             )
             _delete_files_on_commit([current.photo.name])
-    except (DatabaseError, Registrant.DoesNotExist):
+    except (DatabaseError, Registrant.DoesNotExist, files.StorageFault):
         files.delete_photo_files(new_name)
         raise
     return registrant
@@ -104,19 +113,87 @@ def registrant_notes_update(
 
 
 def registrant_details_save(
-    *, registrant: Registrant, fields: Iterable[str]
+    *, registrant: Registrant, fields: Iterable[str], user: User = None
 ) -> Registrant:
-    """Save the named fields of an existing registrant; never its photo's."""
+    """
+    Save the named fields of an existing registrant, never its photo's; a
+    change of consent (is_public) renames the photo and is logged.
+    """
     names = set(fields) - {*PHOTO_FIELDS, "updated_at"}
-    _update(
-        registrant,
-        **{
-            field.attname: getattr(registrant, field.attname)
-            for field in Registrant._meta.concrete_fields
-            if field.name in names and not field.primary_key
-        },
-    )
+    values = {
+        field.attname: getattr(registrant, field.attname)
+        for field in Registrant._meta.concrete_fields
+        if field.name in names and not field.primary_key
+    }
+    renamed = None
+    try:
+        with transaction.atomic():
+            current = _locked(registrant)
+            consent = values.get("is_public", current.is_public)
+            if consent != current.is_public and current.photo:
+                renamed = _renamed_photo(current, public=consent)
+                values |= {"photo": renamed} if renamed else {}
+            _update(registrant, **values)
+            if consent != current.is_public:
+                _log(
+                    PhotoEvent.Action.PUBLISHED
+                    if consent
+                    else PhotoEvent.Action.UNPUBLISHED,
+                    registrant,
+                    user,
+                    replaced_file_name=current.photo.name if renamed else "",
+                )
+    except (DatabaseError, Registrant.DoesNotExist):
+        if renamed:
+            files.delete_photo_files(renamed)
+        raise
     return registrant
+
+
+def registrant_photo_name_sync(*, registrant: Registrant) -> bool:
+    """Store the photo under the name its registrant's consent calls for."""
+    renamed = None
+    try:
+        with transaction.atomic():
+            current = _locked(registrant)
+            name = current.photo.name
+            if not name or files.is_private_name(name) != current.is_public:
+                return False  # no photo, or already named as it should be
+            renamed = _renamed_photo(current, public=current.is_public)
+            if renamed:
+                _update(registrant, photo=renamed)
+    except (DatabaseError, Registrant.DoesNotExist):
+        if renamed:
+            files.delete_photo_files(renamed)
+        raise
+    return renamed is not None
+
+
+def _renamed_photo(current: Registrant, *, public: bool) -> str | None:
+    """
+    Store the photo under a name of its new visibility, and delete the old
+    name's files once the change commits: a private photo's old URL stops
+    answering, and a public name never serves a private photo.
+    """
+    try:
+        new_name = _copied(current.photo.name, public)
+    except FileNotFoundError:
+        logger.warning("Photo %r is missing; not renamed.", current.photo.name)
+        return None
+    _delete_files_on_commit([current.photo.name])
+    return new_name
+
+
+def _copied(name: str, public: bool) -> str:
+    """Copy a stored photo under a new name of that visibility; note it written."""
+    try:
+        new_name = files.copy_photo(name, private=not public)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:  # store_photo raises StorageFault for its writes
+        raise files.storage_fault(exc) from exc
+    _note_written(new_name)
+    return new_name
 
 
 def registrants_delete(*, registrants: QuerySet[Registrant], user: User = None) -> int:

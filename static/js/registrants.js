@@ -123,9 +123,16 @@
     });
   }
 
+  // A card shows only the forms the user's role may use (webinars.roles).
+  const enhancers = [
+    ["[data-photo-form]", enhancePhotoForm],
+    ["[data-delete-form]", enhanceDeleteForm],
+    ["[data-notes-form]", enhanceNotesForm],
+  ];
   document.querySelectorAll("[data-registrant]").forEach(function (card) {
-    enhancePhotoForm(card, card.querySelector("[data-photo-form]"));
-    enhanceDeleteForm(card, card.querySelector("[data-delete-form]"));
-    enhanceNotesForm(card, card.querySelector("[data-notes-form]"));
+    enhancers.forEach(function ([selector, enhance]) {
+      const form = card.querySelector(selector);
+      if (form) enhance(card, form);
+    });
   });
 })();

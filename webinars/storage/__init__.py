@@ -24,20 +24,6 @@ from datetime import datetime
 
 from django.core.files.storage import FileSystemStorage
 
-# Generated names (a fresh UUID for every upload) never change content, so
-# browsers may keep them for a year; any other name is revalidated, cheaply,
-# with its ETag. Thumbnails keep their photo's name when rebuilt, so they
-# are revalidated.
-GENERATED_NAME = re.compile(r"[^/]+/[0-9a-f]{32}\.[a-z]+")
-IMMUTABLE = "public, max-age=31536000, immutable"
-REVALIDATE = "no-cache"
-
-
-def cache_control_for(name: str) -> str:
-    """Return the Cache-Control of an upload, served locally or from a bucket."""
-    return IMMUTABLE if GENERATED_NAME.fullmatch(name) else REVALIDATE
-
-
 # Filesystems without hard links (some network mounts) publish by rename.
 NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK})
 

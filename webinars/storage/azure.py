@@ -29,12 +29,8 @@ from django.utils.encoding import filepath_to_uri
 from storages.backends.azure_storage import AzureStorage
 from storages.utils import clean_name
 
-from webinars.storage import (
-    Fetched,
-    cache_control_for,
-    first_and_last_byte,
-    translating,
-)
+from webinars.files import cache_control_for
+from webinars.storage import Fetched, first_and_last_byte, translating
 
 
 def _os_error(exc: Exception, name: str) -> OSError:

@@ -23,12 +23,8 @@ from requests.exceptions import ConnectionError as RequestsConnectionError
 from storages.backends.gcloud import GoogleCloudStorage
 from storages.utils import clean_name
 
-from webinars.storage import (
-    Fetched,
-    cache_control_for,
-    first_and_last_byte,
-    translating,
-)
+from webinars.files import cache_control_for
+from webinars.storage import Fetched, first_and_last_byte, translating
 
 # Seconds to connect and to read; retries (safe: writes are conditional)
 # stop after WRITE_RETRY's deadline, so an unreachable endpoint is a prompt 503.

@@ -18,7 +18,8 @@ from django.utils.encoding import filepath_to_uri
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
-from webinars.storage import Fetched, cache_control_for, translating
+from webinars.files import cache_control_for
+from webinars.storage import Fetched, translating
 
 # S3 error codes, as the OSErrors that webinars.files explains to users.
 S3_ERRNOS = {

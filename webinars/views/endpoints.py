@@ -6,6 +6,7 @@ Upstream-compatible write endpoints: /upload-photo/<id>, /update-notes/<id>,
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
@@ -27,11 +28,13 @@ from webinars.views.access import (
 from webinars.views.api import registrant_json
 from webinars.views.pages import CardProblem, registrants_url, render_registrants
 
-change_required = registrant_staff_required(permission="webinars.change_registrant")
+# What each role may change is webinars.roles.changeable_fields, as in the admin.
+photo_change_required = registrant_staff_required(changes="photo")
+notes_change_required = registrant_staff_required(changes="notes")
 
 
 @require_http_methods(["POST"])
-@change_required
+@photo_change_required
 def upload_photo(request, registrant_id):
     registrant = visible_registrant(request, registrant_id)
     form = PhotoForm(request.POST, request.FILES)
@@ -53,10 +56,14 @@ def upload_photo(request, registrant_id):
 
 
 @require_http_methods(["POST"])
-@change_required
+@notes_change_required
 def update_notes(request, registrant_id):
     registrant = visible_registrant(request, registrant_id)
-    form = NotesForm(request.POST)
+    try:
+        data = _posted_data(request)
+    except ValueError as refused:
+        return _refused(request, CardProblem(registrant.pk, str(refused)))
+    form = NotesForm(data)
     if not form.is_valid():
         message = form.errors["notes"][0]
         return _refused(request, CardProblem(registrant.pk, message, notes_form=form))
@@ -67,7 +74,7 @@ def update_notes(request, registrant_id):
 
 
 @require_http_methods(["POST", "DELETE"])
-@change_required
+@photo_change_required
 def delete_photo(request, registrant_id):
     registrant = visible_registrant(request, registrant_id)
     if not registrant.photo:
@@ -76,6 +83,23 @@ def delete_photo(request, registrant_id):
         )
     services.registrant_photo_delete(registrant=registrant, user=request.user)
     return _done(request, registrant, "Photo deleted.")
+
+
+def _posted_data(request):
+    """Return the fields of a form or of a JSON object body; raise ValueError."""
+    if request.content_type != "application/json":
+        return request.POST
+    try:
+        data = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("The request body is not valid JSON.") from exc
+    if not isinstance(data, dict) or not all(
+        isinstance(value, str) for value in data.values()
+    ):
+        raise ValueError(
+            'The request body must be a JSON object of strings, such as {"notes": ""}.'
+        )
+    return data
 
 
 def _done(request, registrant, message: str):

@@ -38,7 +38,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from webinars import files
-from webinars.storage import cache_control_for
 
 logger = logging.getLogger(__name__)
 
@@ -134,27 +133,37 @@ QUIET_ERRNOS = frozenset(
 
 
 def _open_local_file(name: str) -> StoredFile:
-    # Resolve symlinks first and serve only regular files inside UPLOAD_DIR;
-    # stat before opening, so a FIFO never blocks a worker, and make sure the
-    # file opened is the one checked.
+    # Serve only what the app writes: a regular file with one link, reached
+    # from UPLOAD_DIR through no symlink (UPLOAD_DIR itself may be one). Stat
+    # before opening, so a FIFO never blocks a worker, and make sure the file
+    # opened is the one checked.
     try:
-        path = os.path.realpath(files.storage_for(name).path(name))
+        path = files.storage_for(name).path(name)
     except SuspiciousFileOperation as exc:
         raise Http404("No such upload.") from exc
+    root = os.path.realpath(files.storage_for(name).path(""))
+    if os.path.realpath(path) != os.path.join(root, *name.split("/")):
+        raise Http404("No such upload.")  # a symlink on the way
     try:
-        checked = os.stat(path)
-        if not files.is_inside_upload_dir(path) or not stat.S_ISREG(checked.st_mode):
+        checked = os.lstat(path)
+        if not _is_app_file(checked):
             raise Http404("No such upload.")
-        file = open(path, "rb")  # noqa: SIM115 (closed by the response)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
         if exc.errno not in QUIET_ERRNOS:
             logger.warning("Upload %r cannot be opened: %s", name, exc)
         raise Http404("No such upload.") from exc
-    opened = os.fstat(file.fileno())
+    opened = os.fstat(fd)
     if (opened.st_dev, opened.st_ino) != (checked.st_dev, checked.st_ino):
-        file.close()
+        os.close(fd)
         raise Http404("No such upload.")
+    file = os.fdopen(fd, "rb")
     return StoredFile(name, file, opened.st_size, int(opened.st_mtime))
+
+
+def _is_app_file(info: os.stat_result) -> bool:
+    """A regular file with no other name: a hard link could be anything's."""
+    return stat.S_ISREG(info.st_mode) and info.st_nlink == 1
 
 
 def _modified_time(name: str) -> int | None:
@@ -171,7 +180,7 @@ def _with_headers(response: HttpResponse, stored: StoredFile) -> HttpResponse:
         response["Last-Modified"] = http_date(stored.modified)
     for header, value in UPLOAD_HEADERS.items():
         response[header] = value
-    response["Cache-Control"] = cache_control_for(stored.name)
+    response["Cache-Control"] = files.cache_control_for(stored.name)
     return response
 
 
@@ -237,5 +246,5 @@ def _proxy(request: HttpRequest, storage, name: str) -> HttpResponse:
         response["Last-Modified"] = http_date(fetched.last_modified.timestamp())
     for header, value in UPLOAD_HEADERS.items():
         response[header] = value
-    response["Cache-Control"] = cache_control_for(name)
+    response["Cache-Control"] = files.cache_control_for(name)
     return response

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from webinars import roles
 from webinars.forms import NotesForm, RegistrantFilterForm
 from webinars.models import Registrant
 from webinars.views.access import registrant_staff_required
@@ -63,6 +64,8 @@ def render_registrants(
             "page_messages": page_messages,
             "query": without_page.urlencode(),
             "this_page": registrants_url(params),
+            # The forms each card shows: webinars.roles, as in the admin.
+            "changeable": roles.changeable_fields(request.user),
         },
         status=status,
     )

@@ -117,9 +117,7 @@ def test_a_private_registrant_s_photo_is_stored_as_never_cacheable_by_others(
     registrant.refresh_from_db()
     stored = objects(s3, bucket)
     assert set(stored) == set(files.file_names(registrant.photo.name))
-    assert {head["CacheControl"] for head in stored.values()} == {
-        "private, max-age=60"
-    }
+    assert {head["CacheControl"] for head in stored.values()} == {"private, max-age=60"}
 
 
 def test_a_photo_url_redirects_to_a_signed_url_without_a_storage_request(

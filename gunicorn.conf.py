@@ -32,7 +32,7 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def on_starting(server):
-    """Refuse to start when Django's system checks report errors."""
+    """Refuse to start, with the reason, when the app could not serve."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fastopp.settings")
 
     import django
@@ -43,7 +43,14 @@ def on_starting(server):
     try:
         django.setup()
         call_command("check")
+        from webinars import readiness
+
+        # UPLOAD_DIR is created here, once; without a current static manifest
+        # every page would be a 500 (DEBUG off).
+        problem = readiness.startup_problem()
     except ImproperlyConfigured as exc:
         sys.exit(f"gunicorn not started. Configuration error: {exc}")
     except SystemCheckError as exc:
         sys.exit(f"gunicorn not started. {exc}")
+    if problem:
+        sys.exit(f"gunicorn not started. {problem.reason}")

@@ -8,9 +8,11 @@ variables at all.
 """
 
 import os
+import sys
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -23,9 +25,37 @@ def project_path(value: str) -> str:
     return os.path.normpath(BASE_DIR / os.path.expanduser(value))
 
 
-# On by default so that a fresh checkout runs with no configuration;
-# containers set DEBUG=false.
-DEBUG = env.bool("DEBUG", default=True)
+# Fail closed: a process started by a WSGI server (gunicorn, or anything that
+# imports fastopp.wsgi) is production unless DEBUG=true says otherwise, so a
+# deployment that forgets DEBUG never serves Django's technical pages.
+# manage.py (runserver, migrate) and the tests default to development, so a
+# fresh checkout runs with no configuration.
+SERVED_BY_WSGI_SERVER = any(
+    module in sys.modules for module in ("fastopp.wsgi", "gunicorn.arbiter")
+)
+DEBUG = env.bool("DEBUG", default=not SERVED_BY_WSGI_SERVER)
+
+
+def production_secret_key() -> str:
+    """Return SECRET_KEY, or stop start-up with a sentence when it is weak."""
+    # No default in production: django-environ stops start-up with
+    # "Set the SECRET_KEY environment variable" when it is missing.
+    key = env.str("SECRET_KEY")
+    weak = (
+        len(key) < 32
+        or len(set(key)) < 5
+        or key.startswith("django-insecure-")
+        or "change-me" in key
+    )
+    if weak:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is {'empty' if not key else 'too weak'} while DEBUG is off: "
+            "it must be at least 32 random characters and not a placeholder. "
+            "Generate one with: python3 -c "
+            '"import secrets; print(secrets.token_urlsafe(50))"'
+        )
+    return key
+
 
 if DEBUG:
     SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-development-only")
@@ -33,9 +63,7 @@ if DEBUG:
         "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"]
     )
 else:
-    # No defaults in production: django-environ stops start-up with
-    # "Set the SECRET_KEY environment variable" when one is missing.
-    SECRET_KEY = env.str("SECRET_KEY")
+    SECRET_KEY = production_secret_key()
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -156,6 +184,10 @@ UPLOAD_MAX_MB = env.float("UPLOAD_MAX_MB", default=5)
 UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
 FILE_UPLOAD_HANDLERS = ["webinars.uploadhandler.LimitedUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FILES = 5
+
+# /readyz runs its checks (a query, a file written to UPLOAD_DIR) at most this
+# often per process, however often it is asked (webinars.readiness).
+READINESS_CACHE_SECONDS = env.float("READINESS_CACHE_SECONDS", default=10)
 
 STORAGES = {
     # Photos: FileSystemStorage with atomic writes (webinars/storage.py) at

@@ -23,6 +23,13 @@ timeout = 60
 graceful_timeout = 30
 keepalive = 5
 accesslog = "-"
+# The path without its query string (staff searches hold names and emails),
+# no referrer (it would hold them too), and the request id that the app's own
+# log lines and its 500 page show. Override with --access-logformat.
+access_log_format = (
+    '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s" '
+    "request_id=%({x-request-id}o)s"
+)
 errorlog = "-"
 # No gunicornc control socket: nobody uses it in a container, and it wants a
 # writable $HOME, which the image's user does not have (an ERROR at start).

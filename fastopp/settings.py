@@ -83,7 +83,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: platform probes reach the app by IP over plain HTTP, before
+    # First, so that every log line of the request carries its id.
+    "webinars.views.requestlog.RequestIdMiddleware",
+    # Then platform probes reach the app by IP over plain HTTP, before
     # ALLOWED_HOSTS and the HTTPS redirect would turn them away.
     "webinars.views.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -129,6 +131,44 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Logging: one line per record on stderr, in every environment (platforms
+# collect the container's output). Each line names its request (an id, also
+# in the X-Request-ID header and on the 500 page), the method, the path
+# without its query string, the user's id and the client's address: never a
+# password, session id, email or search term. LOG_FORMAT=json writes JSON
+# lines for log services that parse them.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
+LOG_FIELDS = "%(request_id)s %(method)s %(path)s user=%(user_id)s client=%(client)s"
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request": {"()": "webinars.views.requestlog.RequestContextFilter"}},
+    "formatters": {
+        "text": {
+            "format": f"%(asctime)s %(levelname)s %(name)s [{LOG_FIELDS}] %(message)s"
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": f"%(asctime)s %(levelname)s %(name)s %(message)s {LOG_FIELDS}",
+            "rename_fields": {"asctime": "time", "levelname": "level"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request"],
+            "formatter": LOG_FORMAT,
+        },
+    },
+    # django.request (500s with their traceback, 4xx), django.security (CSRF
+    # failures, DisallowedHost, suspicious operations) and webinars.* reach
+    # the console through the root logger.
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+    "loggers": {"django": {"handlers": [], "level": "WARNING", "propagate": True}},
+}
 
 # Registrant permissions need a role too, in the admin as on the staff pages
 # (webinars.roles); ModelBackend does the rest.

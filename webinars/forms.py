@@ -27,12 +27,11 @@ class PhotoField(forms.FileField):
         try:
             return prepare_photo(data)
         except ValidationError as refused:
+            # Not the file's name: it may be a person's name or email.
             logger.warning(
-                "Photo refused (%s): %r, %s bytes: %s",
+                "Photo refused (%s): %s bytes",
                 refused.code,
-                getattr(data, "name", None),
                 getattr(data, "size", None),
-                refused.message,
             )
             raise
 

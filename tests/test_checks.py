@@ -178,6 +178,20 @@ def test_a_sqlite_database_inside_upload_dir_is_an_error(settings, upload_dir):
     assert "'volume' SQLite database" in found["webinars.E010"].msg
 
 
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
+def test_a_relative_sqlite_path_inside_upload_dir_is_an_error(
+    settings, upload_dir, monkeypatch
+):
+    monkeypatch.chdir(upload_dir.parent)
+    settings.DATABASES = settings.DATABASES | {
+        "volume": {"ENGINE": "django.db.backends.sqlite3", "NAME": "uploads/db.sqlite3"}
+    }
+
+    found = errors(tags=[Tags.database])
+
+    assert str(upload_dir / "db.sqlite3") in found["webinars.E010"].msg
+
+
 def test_uploads_are_never_found_by_django_s_own_file_system_finder():
     # No variable changes these: pinned here rather than checked at start-up.
     finders = conf_settings.STATICFILES_FINDERS

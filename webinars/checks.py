@@ -191,11 +191,17 @@ def check_database_outside_upload_dir(app_configs=None, **kwargs):
     errors = []
     for alias, database in settings.DATABASES.items():
         name = str(database.get("NAME") or "")
-        is_file = "sqlite" in database["ENGINE"] and name.startswith("/")
-        if is_file and files.is_within(settings.MEDIA_ROOT, name):
+        is_file = "sqlite" in database["ENGINE"] and name not in ("", ":memory:")
+        # SQLite opens a relative name from the working directory.
+        path = os.path.abspath(name)
+        if (
+            is_file
+            and not name.startswith("file:")
+            and files.is_within(settings.MEDIA_ROOT, path)
+        ):
             errors.append(
                 Error(
-                    f"The {alias!r} SQLite database ({name}) is inside UPLOAD_DIR "
+                    f"The {alias!r} SQLite database ({path}) is inside UPLOAD_DIR "
                     f"({settings.MEDIA_ROOT}).",
                     hint="Keep uploads in a directory of their own on the volume, "
                     "such as UPLOAD_DIR=/data/uploads next to /data/db.sqlite3.",

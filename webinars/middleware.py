@@ -17,16 +17,32 @@ logger = logging.getLogger(__name__)
 
 class ErrorResponseMiddleware:
     """
-    Answer a 404 in JSON for JSON clients, and a 503, not a 500, while the
-    database is unreachable. A registrant deleted while the request ran is a
-    404 too.
+    Answer a 404 and a 405 in JSON for JSON clients, and a 503, not a 500,
+    while the database is unreachable. A registrant deleted while the request
+    ran is a 404 too.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == HTTPStatus.METHOD_NOT_ALLOWED and wants_json(
+            request
+        ):
+            return self._method_not_allowed(request, response)
+        return response
+
+    def _method_not_allowed(self, request, response):
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        allowed = response.get("Allow", "")
+        answer = json_error(
+            f"{request.method} is not allowed here; use {allowed or 'another method'}.",
+            HTTPStatus.METHOD_NOT_ALLOWED,
+        )
+        answer["Allow"] = allowed
+        return answer
 
     def process_exception(self, request, exception):
         if isinstance(exception, OperationalError | InterfaceError):

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import tempfile
 from http import HTTPStatus
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, UnreadablePostError
 from django.template.loader import render_to_string
 
+from webinars.files import StorageFault
 from webinars.models import Registrant
-from webinars.views.access import json_error, wants_json
+from webinars.views.access import json_error, storage_fault_status, wants_json
+from webinars.views.errors import error_response
+
+SPOOL_FAULTS = {
+    errno.ENOSPC: StorageFault("the server's temporary upload space is full", "full"),
+    errno.EDQUOT: StorageFault("the server's temporary upload space is full", "full"),
+}
+SPOOL_FAILED = StorageFault("the server could not receive the upload", "failed")
 
 logger = logging.getLogger(__name__)
 
@@ -74,3 +85,46 @@ class ErrorResponseMiddleware:
             )
         response["Retry-After"] = "60"
         return response
+
+
+class RequestBodyMiddleware:
+    """
+    Read a POST's body before CSRF does, and answer a failure to spool its
+    uploads to the temporary directory (FILE_UPLOAD_TEMP_DIR, or TMPDIR):
+    507 when it is full, 503 otherwise, and 400 for a client that hung up,
+    in the request's format and with a log line, not a 500. List it just
+    before CsrfViewMiddleware, which would read the body first.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.method != "POST":
+            return None
+        try:
+            request.POST  # noqa: B018 (parses the body and spools its files)
+        except UnreadablePostError as exc:
+            logger.warning("Request body cut off by the client: %s", exc)
+            message = "The upload was cut off before it arrived whole. Send it again."
+            return error_response(request, "400.html", message, HTTPStatus.BAD_REQUEST)
+        except OSError as exc:
+            return self._spool_failed(request, exc)
+        return None
+
+    def _spool_failed(self, request, exc):
+        # Free the space the half-spooled file holds, now rather than at GC.
+        for handler in request.upload_handlers:
+            if getattr(handler, "file", None) is not None:
+                handler.file.close()
+        fault = SPOOL_FAULTS.get(exc.errno, SPOOL_FAILED)
+        logger.error(
+            "Upload not received: the temporary directory %s failed: %s",
+            settings.FILE_UPLOAD_TEMP_DIR or tempfile.gettempdir(),
+            exc,
+        )
+        status = storage_fault_status(fault)
+        return error_response(request, "503.html", fault.message, status)

@@ -42,7 +42,10 @@ def _bad_request_message(exception: Exception | None) -> str:
     return "This request could not be understood. Check it and send it again."
 
 
-def _answer(request, template: str, message: str, status: int, **context):
+def error_response(
+    request: HttpRequest, template: str, message: str, status: int, **context
+) -> HttpResponse:
+    """Answer an error: JSON for JSON clients, the template otherwise."""
     if wants_json(request):
         return json_error(message, status, **context)
     page = loader.get_template(template).render(
@@ -59,21 +62,21 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
         if isinstance(exception, RequestDataTooBig)
         else HTTPStatus.BAD_REQUEST
     )
-    return _answer(request, "400.html", _bad_request_message(exception), status)
+    return error_response(request, "400.html", _bad_request_message(exception), status)
 
 
 @requires_csrf_token
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler403: the refusal's own sentence, when it has one."""
     message = str(exception) or "You may not open this page."
-    return _answer(request, "403.html", message, HTTPStatus.FORBIDDEN)
+    return error_response(request, "403.html", message, HTTPStatus.FORBIDDEN)
 
 
 @requires_csrf_token
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler404."""
     message = "There is nothing at this address."
-    return _answer(request, "404.html", message, HTTPStatus.NOT_FOUND)
+    return error_response(request, "404.html", message, HTTPStatus.NOT_FOUND)
 
 
 @requires_csrf_token

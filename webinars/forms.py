@@ -76,3 +76,7 @@ class NotesForm(forms.Form):
         strip=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # services.notes_version() of the notes the editor started from.
+    notes_version = forms.CharField(
+        required=False, max_length=64, widget=forms.HiddenInput
+    )

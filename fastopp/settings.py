@@ -25,15 +25,16 @@ def project_path(value: str) -> str:
     return os.path.normpath(BASE_DIR / os.path.expanduser(value))
 
 
-# Fail closed: a process started by a WSGI server (gunicorn, or anything that
-# imports fastopp.wsgi) is production unless DEBUG=true says otherwise, so a
-# deployment that forgets DEBUG never serves Django's technical pages.
-# manage.py (runserver, migrate) and the tests default to development, so a
-# fresh checkout runs with no configuration.
-SERVED_BY_WSGI_SERVER = any(
-    module in sys.modules for module in ("fastopp.wsgi", "gunicorn.arbiter")
+# Fail closed: a process started by a server (gunicorn, or anything that
+# imports fastopp.wsgi or fastopp.asgi) is production unless DEBUG=true says
+# otherwise (in the environment or .env), so a deployment that forgets DEBUG
+# never serves Django's technical pages. manage.py (runserver, migrate) and
+# the tests default to development, so a fresh checkout needs no variables.
+STARTED_BY_SERVER = any(
+    module in sys.modules
+    for module in ("fastopp.wsgi", "fastopp.asgi", "gunicorn.arbiter")
 )
-DEBUG = env.bool("DEBUG", default=not SERVED_BY_WSGI_SERVER)
+DEBUG = env.bool("DEBUG", default=not STARTED_BY_SERVER)
 
 
 def production_secret_key() -> str:

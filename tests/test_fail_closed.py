@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 from http import HTTPStatus
@@ -167,3 +168,27 @@ def test_readyz_is_503_with_a_reason_while_migrations_are_unapplied(tmp_path):
     log = (tmp_path / "log").read_text()
     assert "migrations are not applied, such as" in log
     assert "Run: python manage.py migrate" in log
+
+
+@pytest.mark.parametrize("entry_point", ["fastopp.wsgi", "fastopp.asgi"])
+def test_any_server_entry_point_runs_with_debug_off_unless_told(tmp_path, entry_point):
+    project = copy_project(tmp_path / "app")  # no .env of this checkout
+    read_debug = (
+        f"import {entry_point}; from django.conf import settings; print(settings.DEBUG)"
+    )
+    production = clean_env(SECRET_KEY=SECRET_KEY, ALLOWED_HOSTS="example.com")
+
+    def debug(env):
+        return subprocess.run(
+            [sys.executable, "-c", read_debug],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert debug(production).stdout.strip() == "False"
+    assert debug(production | {"DEBUG": "true"}).stdout.strip() == "True"
+    refused = debug(clean_env())
+    assert "Set the SECRET_KEY environment variable" in refused.stderr

@@ -59,8 +59,18 @@ def six_files() -> dict:
             HTTPStatus.BAD_REQUEST,
             "This request's body could not be read as a form",
         ),
+        (
+            lambda c, pk: c.post(
+                f"/update-notes/{pk}",
+                "notes=" + "x" * (3 * 1024 * 1024),
+                content_type="application/x-www-form-urlencoded",
+                HTTP_ACCEPT=JSON,
+            ),
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            "This request's form fields are too large; send less text.",
+        ),
     ],
-    ids=["too-many-files", "too-many-fields", "broken-multipart"],
+    ids=["too-many-files", "too-many-fields", "broken-multipart", "fields-too-large"],
 )
 def test_a_request_that_cannot_be_parsed_is_a_json_400_for_json_clients(
     root_client, registrant_id, make_request, status, sentence

@@ -5,7 +5,10 @@ Environment: PORT (default 8000), WEB_CONCURRENCY (workers, default 2).
 Command-line flags override these values.
 """
 
+import ctypes
+import ctypes.util
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -20,9 +23,21 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Uploads of a few megabytes from slow connections need more than the
 # default 30 s; platforms' routers give up around 60 s anyway.
 timeout = 60
+# On SIGTERM each worker finishes its request (an upload in flight) within
+# this; every deployment file gives the container longer before SIGKILL
+# (fly.toml kill_timeout, Compose stop_grace_period, Kubernetes
+# terminationGracePeriodSeconds, ECS stopTimeout; Cloud Run's 10 s is fixed,
+# so its service.yaml lowers this to 8 s).
 graceful_timeout = 30
 keepalive = 5
 accesslog = "-"
+# The path without its query string (staff searches hold names and emails),
+# no referrer (it would hold them too), and the request id that the app's own
+# log lines and its 500 page show. Override with --access-logformat.
+access_log_format = (
+    '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s" '
+    "request_id=%({x-request-id}o)s"
+)
 errorlog = "-"
 # No gunicornc control socket: nobody uses it in a container, and it wants a
 # writable $HOME, which the image's user does not have (an ERROR at start).
@@ -32,7 +47,7 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def on_starting(server):
-    """Refuse to start when Django's system checks report errors."""
+    """Refuse to start, with the reason, when the app could not serve."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fastopp.settings")
 
     import django
@@ -43,7 +58,32 @@ def on_starting(server):
     try:
         django.setup()
         call_command("check")
+        from webinars import readiness
+
+        # UPLOAD_DIR is created here, once; without a current static manifest
+        # every page would be a 500 (DEBUG off).
+        problem = readiness.startup_problem()
     except ImproperlyConfigured as exc:
         sys.exit(f"gunicorn not started. Configuration error: {exc}")
     except SystemCheckError as exc:
         sys.exit(f"gunicorn not started. {exc}")
+    if problem:
+        sys.exit(f"gunicorn not started. {problem.reason}")
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def post_fork(server, worker):
+    """Have the kernel send this worker SIGTERM the moment its master dies."""
+    # Without it a worker of a master killed with SIGKILL notices only at its
+    # next check (up to timeout / 2 = 30 s later) and holds the port until
+    # then, so a supervisor's immediate restart fails. SIGTERM still lets it
+    # finish the request in hand. Linux only; elsewhere nothing changes.
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+        worker.log.warning("prctl(PR_SET_PDEATHSIG) failed: %s", ctypes.get_errno())
+    elif os.getppid() != worker.ppid:  # the master died before prctl
+        os.kill(os.getpid(), signal.SIGTERM)

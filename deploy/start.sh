@@ -28,9 +28,11 @@ if [ "$(id -u)" = 0 ] && [ -n "${APP_UID:-}" ]; then
         -- "$script" "$@"
 fi
 
-# Fail fast, before migrating, with the uid and the permission it lacks.
+# Fail fast, before migrating. check_uploads prints its own reason above this
+# line: a configuration error (such as a missing SECRET_KEY), or the uid and
+# the permission it lacks on UPLOAD_DIR.
 if ! python manage.py check_uploads --quiet; then
-    echo "Not starting: uid $(id -u) cannot write to UPLOAD_DIR; see the fix above." >&2
+    echo "Not starting (uid $(id -u)): fix the error above and start again." >&2
     exit 1
 fi
 

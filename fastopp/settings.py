@@ -8,6 +8,7 @@ variables at all.
 """
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,9 +27,38 @@ def project_path(value: str) -> str:
     return os.path.normpath(BASE_DIR / os.path.expanduser(value))
 
 
-# On by default so that a fresh checkout runs with no configuration;
-# containers set DEBUG=false.
-DEBUG = env.bool("DEBUG", default=True)
+# Fail closed: a process started by a server (gunicorn, or anything that
+# imports fastopp.wsgi or fastopp.asgi) is production unless DEBUG=true says
+# otherwise (in the environment or .env), so a deployment that forgets DEBUG
+# never serves Django's technical pages. manage.py (runserver, migrate) and
+# the tests default to development, so a fresh checkout needs no variables.
+STARTED_BY_SERVER = any(
+    module in sys.modules
+    for module in ("fastopp.wsgi", "fastopp.asgi", "gunicorn.arbiter")
+)
+DEBUG = env.bool("DEBUG", default=not STARTED_BY_SERVER)
+
+
+def production_secret_key() -> str:
+    """Return SECRET_KEY, or stop start-up with a sentence when it is weak."""
+    # No default in production: django-environ stops start-up with
+    # "Set the SECRET_KEY environment variable" when it is missing.
+    key = env.str("SECRET_KEY")
+    weak = (
+        len(key) < 32
+        or len(set(key)) < 5
+        or key.startswith("django-insecure-")
+        or "change-me" in key
+    )
+    if weak:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is {'empty' if not key else 'too weak'} while DEBUG is off: "
+            "it must be at least 32 random characters and not a placeholder. "
+            "Generate one with: python3 -c "
+            '"import secrets; print(secrets.token_urlsafe(50))"'
+        )
+    return key
+
 
 if DEBUG:
     SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-development-only")
@@ -36,9 +66,7 @@ if DEBUG:
         "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"]
     )
 else:
-    # No defaults in production: django-environ stops start-up with
-    # "Set the SECRET_KEY environment variable" when one is missing.
-    SECRET_KEY = env.str("SECRET_KEY")
+    SECRET_KEY = production_secret_key()
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -60,7 +88,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: platform probes reach the app by IP over plain HTTP, before
+    # First, so that every log line of the request carries its id.
+    "webinars.views.requestlog.RequestIdMiddleware",
+    # Then platform probes reach the app by IP over plain HTTP, before
     # ALLOWED_HOSTS and the HTTPS redirect would turn them away.
     "webinars.views.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -72,6 +102,9 @@ MIDDLEWARE = [
     "webinars.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Reads a POST's body before CSRF does, to answer a full temporary
+    # directory with 507, not 500.
+    "webinars.middleware.RequestBodyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "webinars.middleware.SessionIdleMiddleware",
@@ -120,6 +153,44 @@ else:
         "CONN_HEALTH_CHECKS", default=True
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Logging: one line per record on stderr, in every environment (platforms
+# collect the container's output). Each line names its request (an id, also
+# in the X-Request-ID header and on the 500 page), the method, the path
+# without its query string, the user's id and the client's address: never a
+# password, session id, email or search term. LOG_FORMAT=json writes JSON
+# lines for log services that parse them.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
+LOG_FIELDS = "%(request_id)s %(method)s %(path)s user=%(user_id)s client=%(client)s"
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request": {"()": "webinars.views.requestlog.RequestContextFilter"}},
+    "formatters": {
+        "text": {
+            "format": f"%(asctime)s %(levelname)s %(name)s [{LOG_FIELDS}] %(message)s"
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": f"%(asctime)s %(levelname)s %(name)s %(message)s {LOG_FIELDS}",
+            "rename_fields": {"asctime": "time", "levelname": "level"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request"],
+            "formatter": LOG_FORMAT,
+        },
+    },
+    # django.request (500s with their traceback, 4xx), django.security (CSRF
+    # failures, DisallowedHost, suspicious operations) and webinars.* reach
+    # the console through the root logger.
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+    "loggers": {"django": {"handlers": [], "level": "WARNING", "propagate": True}},
+}
 
 # django-axes first: it refuses a locked-out login before any password is
 # checked. Registrant permissions need a role too, in the admin as on the
@@ -310,6 +381,10 @@ if STORAGE_BACKEND == "local":
 else:
     photo_options = upload_storage_options | {"create_only": True}
     thumbnail_options = upload_storage_options | {"create_only": False}
+
+# /readyz runs its checks (a query, a file written to UPLOAD_DIR) at most this
+# often per process, however often it is asked (webinars.readiness).
+READINESS_CACHE_SECONDS = env.float("READINESS_CACHE_SECONDS", default=10)
 
 STORAGES = {
     # Photos: a new photo never replaces a file.

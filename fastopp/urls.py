@@ -22,3 +22,9 @@ urlpatterns = [
     ),
     path("", include("webinars.urls")),
 ]
+
+# Errors in the request's format: JSON for JSON clients, a page otherwise.
+handler400 = "webinars.views.errors.bad_request"
+handler403 = "webinars.views.errors.permission_denied"
+handler404 = "webinars.views.errors.page_not_found"
+handler500 = "webinars.views.errors.server_error"

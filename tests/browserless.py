@@ -76,8 +76,11 @@ def raw_request(
     netloc = urllib.parse.urlsplit(base_url).netloc
     connection = http.client.HTTPConnection(netloc, timeout=30)
     try:
-        connection.putrequest(method, path, skip_accept_encoding=True)
-        for name, value in (headers or {}).items():
+        headers = headers or {}
+        connection.putrequest(
+            method, path, skip_host="Host" in headers, skip_accept_encoding=True
+        )
+        for name, value in headers.items():
             connection.putheader(name, value)
         connection.endheaders()
         response = connection.getresponse()

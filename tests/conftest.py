@@ -30,6 +30,15 @@ def static_root(settings, tmp_path):
     return root
 
 
+@pytest.fixture(autouse=True)
+def fresh_readiness(settings):
+    """Let every /readyz in a test run its checks, unless the test says otherwise."""
+    from webinars import readiness
+
+    settings.READINESS_CACHE_SECONDS = 0
+    readiness.forget()
+
+
 @pytest.fixture
 def root_client(client):
     """The test client, logged in as a superuser."""

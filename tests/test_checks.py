@@ -178,6 +178,20 @@ def test_a_sqlite_database_inside_upload_dir_is_an_error(settings, upload_dir):
     assert "'volume' SQLite database" in found["webinars.E010"].msg
 
 
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
+def test_a_relative_sqlite_path_inside_upload_dir_is_an_error(
+    settings, upload_dir, monkeypatch
+):
+    monkeypatch.chdir(upload_dir.parent)
+    settings.DATABASES = settings.DATABASES | {
+        "volume": {"ENGINE": "django.db.backends.sqlite3", "NAME": "uploads/db.sqlite3"}
+    }
+
+    found = errors(tags=[Tags.database])
+
+    assert str(upload_dir / "db.sqlite3") in found["webinars.E010"].msg
+
+
 def test_uploads_are_never_found_by_django_s_own_file_system_finder():
     # No variable changes these: pinned here rather than checked at start-up.
     finders = conf_settings.STATICFILES_FINDERS
@@ -366,3 +380,28 @@ def test_production_security_is_on_with_debug_off_and_each_part_can_be_turned_of
     }
     assert overridden == development
     assert set(overridden.values()) == {"None", "False", "0"}
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("ALLOWED_HOSTS", [".herokuapp.com"]),
+        ("ALLOWED_HOSTS", ["localhost", "*.fly.dev"]),
+        ("CSRF_TRUSTED_ORIGINS", ["https://*.herokuapp.com"]),
+        ("CSRF_TRUSTED_ORIGINS", ["https://*.run.app:443"]),
+    ],
+)
+def test_a_wildcard_for_a_shared_platform_domain_is_a_warning(settings, setting, value):
+    setattr(settings, setting, value)
+
+    [warning] = [m for m in run_checks(tags=[Tags.security]) if m.id == "webinars.W010"]
+
+    assert "which trusts every app on" in warning.msg
+    assert "Name this app's own host instead" in warning.hint
+
+
+def test_the_app_s_own_host_on_a_shared_platform_is_no_warning(settings):
+    settings.ALLOWED_HOSTS = ["my-app.herokuapp.com", ".example.com"]
+    settings.CSRF_TRUSTED_ORIGINS = ["https://my-app.herokuapp.com"]
+
+    assert not [m for m in run_checks(tags=[Tags.security]) if m.id == "webinars.W010"]

@@ -144,16 +144,11 @@ def read_yaml(name: str) -> list[dict]:
     return list(yaml.safe_load_all((PROJECT_DIR / name).read_text()))
 
 
-def compose_default(value: str) -> str:
-    """Resolve `${NAME:-default}` to its default, as with NAME unset."""
-    return re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", value)
-
-
 def test_compose_keeps_uploads_and_sqlite_on_host_directories():
     (compose,) = read_yaml("docker-compose.yml")
     web = compose["services"]["web"]
     mounts = dict(volume.rsplit(":", 1)[::-1] for volume in web["volumes"])
-    database = sqlite_path(compose_default(web["environment"]["DATABASE_URL"]))
+    database = sqlite_path(DOCKERFILE.env["DATABASE_URL"])  # the image's default
 
     assert web["environment"]["UPLOAD_DIR"] == "/app/uploads"
     assert mounts["/app/uploads"] == "./uploads"
@@ -169,6 +164,20 @@ def test_compose_runs_the_production_image_over_plain_http_on_loopback():
     assert web["environment"]["DEBUG"] == "false"
     assert {name: web["environment"][name] for name in PLAIN_HTTP} == PLAIN_HTTP
     assert web["ports"] == ["127.0.0.1:8000:8000"]
+
+
+def test_compose_reads_its_own_env_file_and_never_the_host_s_dot_env():
+    (compose,) = read_yaml("docker-compose.yml")
+    web = compose["services"]["web"]
+
+    assert web["env_file"] == ".env.docker"
+    # No ${...}: Compose would fill those in from the .env manage.py reads.
+    assert not any("${" in str(value) for value in web["environment"].values())
+    assert {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"}.isdisjoint(
+        web["environment"]
+    )
+    for ignore_file in (".gitignore", ".dockerignore"):
+        assert ".env.docker" in (PROJECT_DIR / ignore_file).read_text().split()
 
 
 def test_compose_offers_postgresql_with_a_healthcheck_the_app_waits_for():
@@ -348,6 +357,15 @@ def test_heroku_is_declared_ephemeral_in_app_json_and_the_docs():
     assert "ephemeral" in app["description"].lower()
     assert app["env"]["SECRET_KEY"]["generator"] == "secret"
     assert "ephemeral" in guide.lower() and "object storage" in guide.lower()
+
+
+def test_app_json_trusts_only_the_app_s_own_host_and_origin():
+    env = read_json("app.json")["env"]
+
+    for name in ("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"):
+        assert env[name]["required"] is True
+        assert "value" not in env[name]  # asked for, not a platform wildcard
+        assert "my-fastopp.herokuapp.com" in env[name]["description"]
 
 
 def test_cloud_run_is_declared_ephemeral_and_probes_the_app():

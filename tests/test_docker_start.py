@@ -159,8 +159,41 @@ def test_the_start_command_refuses_a_volume_its_user_cannot_write(container):
         f"uid {container.user.uid} (gid {container.user.gid}) needs write and search "
         f"permission (w and x) on {uploads}" in result.stderr
     )
-    assert f"Not starting: uid {container.user.uid} cannot write" in result.stderr
+    assert f"Not starting (uid {container.user.uid}): fix the error above" in (
+        result.stderr
+    )
     assert "Listening at" not in result.stdout + result.stderr
+    assert not list(container.volumes[DATABASE_DIR].iterdir())  # no migration ran
+
+
+@pytest.mark.parametrize(
+    ("variables", "sentence"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY is empty while DEBUG is off"),
+        ({"ALLOWED_HOSTS": None}, "Set the ALLOWED_HOSTS environment variable"),
+    ],
+)
+def test_the_start_command_prints_the_failing_check_s_own_sentence(
+    container, variables, sentence
+):
+    give_volumes_to_the_user(container)
+    env = container.env(**{k: v for k, v in variables.items() if v is not None})
+    for name in [k for k, v in variables.items() if v is None]:
+        del env[name]
+
+    result = subprocess.run(
+        container.user.command(*(container.inside(part) for part in DOCKERFILE.cmd)),
+        cwd=container.app,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 1
+    assert f"Configuration error: {sentence}" in result.stderr
+    assert "cannot write" not in result.stderr
+    assert "Traceback" not in result.stderr
     assert not list(container.volumes[DATABASE_DIR].iterdir())  # no migration ran
 
 

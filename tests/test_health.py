@@ -14,6 +14,7 @@ from tests.processes import (
     copy_project,
     free_port,
     gunicorn_command,
+    manage,
     running_server,
 )
 
@@ -33,14 +34,14 @@ def test_readyz_answers_200_when_database_and_upload_dir_work(client, upload_dir
     assert response.status_code == HTTPStatus.OK
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "uploads": "ok"},
+        "checks": {"database": "ok", "uploads": "ok", "static": "ok"},
     }
     assert [p.name for p in upload_dir.iterdir()] == []
 
 
 @pytest.mark.django_db
 def test_readyz_turns_503_when_upload_dir_becomes_unwritable(
-    client, upload_dir, make_unwritable
+    client, settings, upload_dir, make_unwritable
 ):
     assert client.get("/readyz").status_code == HTTPStatus.OK
 
@@ -50,7 +51,7 @@ def test_readyz_turns_503_when_upload_dir_becomes_unwritable(
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert response.json() == {
         "status": "unavailable",
-        "checks": {"database": "ok", "uploads": "not_writable"},
+        "checks": {"database": "ok", "uploads": "not_writable", "static": "ok"},
     }
     assert str(upload_dir) not in response.content.decode()
 
@@ -84,6 +85,8 @@ def test_readyz_turns_503_when_the_database_is_unreachable(tmp_path):
         UPLOAD_DIR=str(tmp_path / "uploads"),
         DATABASE_URL=f"postgres://fastopp:hunter2-secret@127.0.0.1:{closed_port}/db",
     )
+    collected = manage(project, "collectstatic", "--no-input", env=env)
+    assert collected.returncode == 0, collected.stderr
     port = free_port()
     command = gunicorn_command(project, port, "--workers", "1")
 
@@ -97,6 +100,37 @@ def test_readyz_turns_503_when_the_database_is_unreachable(tmp_path):
 
     assert answer.value.code == HTTPStatus.SERVICE_UNAVAILABLE
     body = answer.value.read().decode()
-    assert json.loads(body)["checks"] == {"database": "unavailable", "uploads": "ok"}
+    assert json.loads(body)["checks"] == {
+        "database": "unavailable",
+        "uploads": "ok",
+        "static": "ok",
+    }
     assert "hunter2" not in body
     assert str(closed_port) not in body
+
+
+@pytest.mark.django_db
+def test_readyz_is_503_after_upload_dir_is_deleted_and_does_not_recreate_it(
+    client, settings, upload_dir
+):
+    upload_dir.rmdir()
+
+    response = client.get("/readyz")
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response.json()["checks"]["uploads"] == "missing"
+    assert not upload_dir.exists()
+
+
+@pytest.mark.django_db
+def test_readyz_runs_its_checks_at_most_once_per_interval(client, settings, upload_dir):
+    settings.READINESS_CACHE_SECONDS = 60
+    assert client.get("/readyz").status_code == HTTPStatus.OK
+
+    upload_dir.rmdir()
+    kept = client.get("/readyz")
+    settings.READINESS_CACHE_SECONDS = 0
+    rechecked = client.get("/readyz")
+
+    assert kept.status_code == HTTPStatus.OK
+    assert rechecked.status_code == HTTPStatus.SERVICE_UNAVAILABLE

@@ -145,7 +145,7 @@ def test_debug_off_uses_hashed_compressed_static_files(project, elsewhere):
         elsewhere,
         "STORAGES",
         DEBUG="false",
-        SECRET_KEY="s3cr3t-for-tests",
+        SECRET_KEY="a-long-random-secret-for-this-test-only",
         ALLOWED_HOSTS="example.com",
     )
 
@@ -157,7 +157,7 @@ def test_debug_off_uses_hashed_compressed_static_files(project, elsewhere):
     [
         ({}, "Set the SECRET_KEY environment variable"),
         (
-            {"SECRET_KEY": "s3cr3t-for-tests"},
+            {"SECRET_KEY": "a-long-random-secret-for-this-test-only"},
             "Set the ALLOWED_HOSTS environment variable",
         ),
     ],

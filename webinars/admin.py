@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpResponseRedirect
@@ -15,8 +17,27 @@ from webinars.models import PhotoEvent, Registrant, Webinar
 from webinars.views.access import refusal_status, storage_fault_status
 
 
+class DateHierarchyChangeList(ChangeList):
+    """
+    Django's changelist, with an out-of-range date-hierarchy year or day
+    (?registered_at__year=999999999999999999) refused like any bad lookup
+    (the admin's own redirect to ?e=1), not a 500.
+    """
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
+class DateHierarchyAdmin(admin.ModelAdmin):
+    def get_changelist(self, request, **kwargs):
+        return DateHierarchyChangeList
+
+
 @admin.register(Webinar)
-class WebinarAdmin(admin.ModelAdmin):
+class WebinarAdmin(DateHierarchyAdmin):
     list_display = ["title", "starts_at", "registrant_count"]
     search_fields = ["title", "description"]
     date_hierarchy = "starts_at"
@@ -67,7 +88,7 @@ class RegistrantAdminForm(forms.ModelForm):
 
 
 @admin.register(Registrant)
-class RegistrantAdmin(admin.ModelAdmin):
+class RegistrantAdmin(DateHierarchyAdmin):
     form = RegistrantAdminForm
     list_display = [
         "photo_thumbnail",
@@ -219,7 +240,7 @@ class RegistrantAdmin(admin.ModelAdmin):
 
 
 @admin.register(PhotoEvent)
-class PhotoEventAdmin(admin.ModelAdmin):
+class PhotoEventAdmin(DateHierarchyAdmin):
     """The audit log: read-only, for superusers and marketing."""
 
     list_display = [

@@ -252,11 +252,17 @@ def check_database_outside_upload_dir(app_configs=None, **kwargs):
     errors = []
     for alias, database in settings.DATABASES.items():
         name = str(database.get("NAME") or "")
-        is_file = "sqlite" in database["ENGINE"] and name.startswith("/")
-        if is_file and files.is_within(settings.MEDIA_ROOT, name):
+        is_file = "sqlite" in database["ENGINE"] and name not in ("", ":memory:")
+        # SQLite opens a relative name from the working directory.
+        path = os.path.abspath(name)
+        if (
+            is_file
+            and not name.startswith("file:")
+            and files.is_within(settings.MEDIA_ROOT, path)
+        ):
             errors.append(
                 Error(
-                    f"The {alias!r} SQLite database ({name}) is inside UPLOAD_DIR "
+                    f"The {alias!r} SQLite database ({path}) is inside UPLOAD_DIR "
                     f"({settings.MEDIA_ROOT}).",
                     hint="Keep uploads in a directory of their own on the volume, "
                     "such as UPLOAD_DIR=/data/uploads next to /data/db.sqlite3.",
@@ -272,3 +278,46 @@ def _staticfiles_dirs() -> list[str]:
         str(entry[1] if isinstance(entry, list | tuple) else entry)
         for entry in settings.STATICFILES_DIRS
     ]
+
+
+# Domains under which anyone can run an app: a wildcard for one of them
+# trusts every other tenant's host and origin too.
+SHARED_PLATFORM_DOMAINS = (
+    "herokuapp.com",
+    "fly.dev",
+    "run.app",
+    "appspot.com",
+    "onrender.com",
+    "up.railway.app",
+    "azurewebsites.net",
+    "vercel.app",
+    "elasticbeanstalk.com",
+)
+
+
+@register(Tags.security)
+def check_no_shared_platform_wildcards(app_configs=None, **kwargs):
+    """Warn when ALLOWED_HOSTS or CSRF_TRUSTED_ORIGINS trust a whole platform."""
+    entries = [("ALLOWED_HOSTS", host) for host in settings.ALLOWED_HOSTS] + [
+        ("CSRF_TRUSTED_ORIGINS", origin) for origin in settings.CSRF_TRUSTED_ORIGINS
+    ]
+    return [
+        Warning(
+            f"{setting} contains {entry!r}, which trusts every app on "
+            f"{domain}, not only this one.",
+            hint=f"Name this app's own host instead, such as my-app.{domain} "
+            f"(https://my-app.{domain} in CSRF_TRUSTED_ORIGINS).",
+            id="webinars.W010",
+        )
+        for setting, entry in entries
+        if (domain := _shared_domain_wildcard(entry))
+    ]
+
+
+def _shared_domain_wildcard(entry: str) -> str | None:
+    """Return the shared domain that entry opens with a wildcard, or None."""
+    host = entry.split("://", 1)[-1].split(":", 1)[0].lower()
+    for domain in SHARED_PLATFORM_DOMAINS:
+        if host in (f".{domain}", f"*.{domain}"):
+            return domain
+    return None

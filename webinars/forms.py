@@ -27,12 +27,11 @@ class PhotoField(forms.FileField):
         try:
             return prepare_photo(data)
         except ValidationError as refused:
+            # Not the file's name: it may be a person's name or email.
             logger.warning(
-                "Photo refused (%s): %r, %s bytes: %s",
+                "Photo refused (%s): %s bytes",
                 refused.code,
-                getattr(data, "name", None),
                 getattr(data, "size", None),
-                refused.message,
             )
             raise
 
@@ -78,6 +77,10 @@ class NotesForm(forms.Form):
         max_length=5000,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    # services.notes_version() of the notes the editor started from.
+    notes_version = forms.CharField(
+        required=False, max_length=64, widget=forms.HiddenInput
     )
 
     def clean(self):

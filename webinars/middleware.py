@@ -5,34 +5,60 @@ whitenoise kept away from uploads, and the session's idle timeout.
 
 from __future__ import annotations
 
+import errno
 import logging
+import tempfile
 import time
 from http import HTTPStatus
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, UnreadablePostError
 from django.template.loader import render_to_string
 from whitenoise.middleware import WhiteNoiseMiddleware
 
+from webinars.files import StorageFault
 from webinars.models import Registrant
-from webinars.views.access import json_error, wants_json
+from webinars.views.access import json_error, storage_fault_status, wants_json
+from webinars.views.errors import error_response
+
+SPOOL_FAULTS = {
+    errno.ENOSPC: StorageFault("the server's temporary upload space is full", "full"),
+    errno.EDQUOT: StorageFault("the server's temporary upload space is full", "full"),
+}
+SPOOL_FAILED = StorageFault("the server could not receive the upload", "failed")
 
 logger = logging.getLogger(__name__)
 
 
 class ErrorResponseMiddleware:
     """
-    Answer a 404 in JSON for JSON clients, and a 503, not a 500, while the
-    database is unreachable. A registrant deleted while the request ran is a
-    404 too.
+    Answer a 404 and a 405 in JSON for JSON clients, and a 503, not a 500,
+    while the database is unreachable. A registrant deleted while the request
+    ran is a 404 too.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == HTTPStatus.METHOD_NOT_ALLOWED and wants_json(
+            request
+        ):
+            return self._method_not_allowed(request, response)
+        return response
+
+    def _method_not_allowed(self, request, response):
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        allowed = response.get("Allow", "")
+        answer = json_error(
+            f"{request.method} is not allowed here; use {allowed or 'another method'}.",
+            HTTPStatus.METHOD_NOT_ALLOWED,
+        )
+        answer["Allow"] = allowed
+        return answer
 
     def process_exception(self, request, exception):
         if isinstance(exception, OperationalError | InterfaceError):
@@ -100,3 +126,46 @@ class SessionIdleMiddleware:
             if now - request.session.get("seen_at", 0) >= self.RENEW_AFTER_SECONDS:
                 request.session["seen_at"] = now  # saved with a new expiry
         return self.get_response(request)
+
+
+class RequestBodyMiddleware:
+    """
+    Read a POST's body before CSRF does, and answer a failure to spool its
+    uploads to the temporary directory (FILE_UPLOAD_TEMP_DIR, or TMPDIR):
+    507 when it is full, 503 otherwise, and 400 for a client that hung up,
+    in the request's format and with a log line, not a 500. List it just
+    before CsrfViewMiddleware, which would read the body first.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.method != "POST":
+            return None
+        try:
+            request.POST  # noqa: B018 (parses the body and spools its files)
+        except UnreadablePostError as exc:
+            logger.warning("Request body cut off by the client: %s", exc)
+            message = "The upload was cut off before it arrived whole. Send it again."
+            return error_response(request, "400.html", message, HTTPStatus.BAD_REQUEST)
+        except OSError as exc:
+            return self._spool_failed(request, exc)
+        return None
+
+    def _spool_failed(self, request, exc):
+        # Free the space the half-spooled file holds, now rather than at GC.
+        for handler in request.upload_handlers:
+            if getattr(handler, "file", None) is not None:
+                handler.file.close()
+        fault = SPOOL_FAULTS.get(exc.errno, SPOOL_FAILED)
+        logger.error(
+            "Upload not received: the temporary directory %s failed: %s",
+            settings.FILE_UPLOAD_TEMP_DIR or tempfile.gettempdir(),
+            exc,
+        )
+        status = storage_fault_status(fault)
+        return error_response(request, "503.html", fault.message, status)

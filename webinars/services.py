@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import hashlib
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -104,11 +105,33 @@ def registrant_photo_delete(*, registrant: Registrant, user: User = None) -> Reg
     return registrant
 
 
+class NotesConflict(Exception):
+    """The notes changed since the editor read them; theirs is what they are now."""
+
+    def __init__(self, theirs: str):
+        super().__init__("The notes were changed by someone else.")
+        self.theirs = theirs
+
+
+def notes_version(notes: str) -> str:
+    """Return a short fingerprint of notes, for the editor to send back."""
+    return hashlib.sha256(notes.encode()).hexdigest()[:16]
+
+
 def registrant_notes_update(
-    *, registrant: Registrant, notes: str, user: User = None
+    *, registrant: Registrant, notes: str, version: str = "", user: User = None
 ) -> Registrant:
-    """Replace the registrant's notes."""
-    _update(registrant, notes=notes)
+    """
+    Replace the registrant's notes, unless version (the notes_version() of the
+    text the editor started from) says someone changed them meanwhile: then
+    raise NotesConflict. Without a version, the last save wins.
+    """
+    with transaction.atomic():
+        current = Registrant.objects.select_for_update().only("notes")
+        theirs = current.get(pk=registrant.pk).notes
+        if version and version != notes_version(theirs) and notes != theirs:
+            raise NotesConflict(theirs)
+        _update(registrant, notes=notes)
     return registrant
 
 

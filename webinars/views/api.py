@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.views.decorators.http import require_safe
 
+from webinars import services
 from webinars.forms import RegistrantFilterForm
 from webinars.models import Registrant
 from webinars.views.access import json_error, registrant_staff_required
@@ -31,6 +32,8 @@ def registrant_json(registrant: Registrant) -> dict:
         if registrant.sales_rep
         else None,
         "notes": registrant.notes,
+        # Send it back with /update-notes/ to refuse overwriting a newer edit.
+        "notes_version": services.notes_version(registrant.notes),
         "photo_url": registrant.photo.url if registrant.photo else None,
         "thumbnail_url": registrant.photo_small_url or None,
         "photo_original_name": registrant.photo_original_name,

@@ -67,10 +67,39 @@ def update_notes(request, registrant_id):
     if not form.is_valid():
         message = form.errors["notes"][0]
         return _refused(request, CardProblem(registrant.pk, message, notes_form=form))
-    services.registrant_notes_update(
-        registrant=registrant, notes=form.cleaned_data["notes"], user=request.user
-    )
+    try:
+        services.registrant_notes_update(
+            registrant=registrant,
+            notes=form.cleaned_data["notes"],
+            version=form.cleaned_data["notes_version"],
+            user=request.user,
+        )
+    except services.NotesConflict as conflict:
+        return _notes_conflict(request, registrant, form, conflict.theirs)
     return _done(request, registrant, "Notes saved.")
+
+
+NOTES_CONFLICT = (
+    "Someone else changed these notes after you opened them, so yours were not "
+    "saved. Their text and yours are both shown: merge them and save again."
+)
+
+
+def _notes_conflict(request, registrant, form, theirs: str):
+    yours = form.cleaned_data["notes"]
+    version = services.notes_version(theirs)
+    if wants_json(request):
+        return json_error(
+            NOTES_CONFLICT,
+            HTTPStatus.CONFLICT,
+            notes={"yours": yours, "theirs": theirs, "notes_version": version},
+        )
+    # Yours stays in the box; saving it again, merged, replaces theirs.
+    retry = NotesForm({"notes": yours, "notes_version": version})
+    problem = CardProblem(
+        registrant.pk, NOTES_CONFLICT, notes_form=retry, notes_theirs=theirs
+    )
+    return _refused(request, problem, HTTPStatus.CONFLICT)
 
 
 @require_http_methods(["POST", "DELETE"])

@@ -1,6 +1,6 @@
 """
 Probes for the platforms: /healthz (the process answers) and /readyz (it can
-serve: the database answers a query and UPLOAD_DIR takes a file).
+serve: webinars.readiness).
 
 Both answer JSON that names no host, path or secret, so that they can be left
 open to anyone who reaches the app.
@@ -12,13 +12,12 @@ import functools
 import logging
 from collections.abc import Callable
 
-from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from webinars import diagnostics, files
+from webinars import readiness
 
 logger = logging.getLogger(__name__)
 
@@ -33,39 +32,14 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def readyz(request: HttpRequest) -> HttpResponse:
-    """Query the database and write a file to UPLOAD_DIR; 503 if either fails."""
-    checks = {"database": _database_status(), "uploads": _uploads_status()}
-    ready = all(status == "ok" for status in checks.values())
+    """Answer 503 unless the database, UPLOAD_DIR and static files are ready."""
+    problems = readiness.problems()
+    checks = {name: p.code if p else "ok" for name, p in problems.items()}
+    ready = not any(problems.values())
     return JsonResponse(
         {"status": "ok" if ready else "unavailable", "checks": checks},
         status=200 if ready else 503,
     )
-
-
-def _database_status() -> str:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError as exc:
-        # The reason may name hosts and users: it goes to the log only.
-        logger.warning("Not ready: the database did not answer: %s", exc)
-        return "unavailable"
-    return "ok"
-
-
-def _uploads_status() -> str:
-    if not files.is_local_storage():
-        bucket = diagnostics.probe_bucket()
-        if not bucket.ok:
-            # The reason may name the bucket: it goes to the log only.
-            logger.warning("Not ready: the upload storage failed: %s", bucket.fault)
-        return "ok" if bucket.ok else bucket.fault.code
-    probe = diagnostics.probe()
-    if not probe.ok:
-        logger.warning(
-            "Not ready: UPLOAD_DIR %s %s: %s", probe.path, probe.problem, probe.reason
-        )
-    return "ok" if probe.ok else probe.problem
 
 
 class ProbeMiddleware:

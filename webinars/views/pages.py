@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from webinars import roles
+from webinars import roles, services
 from webinars.forms import NotesForm, RegistrantFilterForm
 from webinars.models import Registrant
 from webinars.views.access import registrant_staff_required
@@ -39,6 +39,7 @@ class CardProblem:
     registrant_id: uuid.UUID
     message: str
     notes_form: NotesForm | None = None
+    notes_theirs: str | None = None  # the notes another editor saved meanwhile
 
 
 def render_registrants(
@@ -84,10 +85,17 @@ def _prepare_cards(request, page_registrants, problem):
         by_registrant[message.extra_tags].append(message)
     for registrant in page_registrants:
         registrant.card_messages = by_registrant.pop(str(registrant.pk), [])
-        registrant.notes_form = NotesForm(initial={"notes": registrant.notes})
+        registrant.notes_form = NotesForm(
+            initial={
+                "notes": registrant.notes,
+                "notes_version": services.notes_version(registrant.notes),
+            }
+        )
+        registrant.notes_theirs = None
         if problem and problem.registrant_id == registrant.pk:
             registrant.card_error = problem.message
             registrant.notes_form = problem.notes_form or registrant.notes_form
+            registrant.notes_theirs = problem.notes_theirs
     return [message for group in by_registrant.values() for message in group]
 
 

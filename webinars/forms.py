@@ -5,12 +5,13 @@ import logging
 from django import forms
 from django.core.exceptions import ValidationError
 
+from webinars.formats import ACCEPT_ATTRIBUTE
 from webinars.models import Registrant, Webinar
 from webinars.photos import prepare_photo
 
 logger = logging.getLogger(__name__)
 
-PHOTO_TYPES = "image/jpeg,image/png,image/webp,image/gif"
+PHOTO_TYPES = ACCEPT_ATTRIBUTE  # from the one table of accepted formats
 
 
 class PhotoField(forms.FileField):

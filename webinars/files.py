@@ -33,6 +33,9 @@ THUMBNAIL_DIRECTORY = "thumbs"
 # (2x a 64 px avatar), medium for the gallery (2x 192 px). Always WebP.
 THUMBNAIL_EDGES = {"small": 128, "medium": 384}
 SERVED_DIRECTORIES = frozenset({PHOTO_DIRECTORY})
+# Where scan_uploads moves photos a malware scan flags: under UPLOAD_DIR but
+# outside the served directories, so never served, listed or cleaned up.
+QUARANTINE_DIRECTORY = "quarantine"
 
 
 class StorageFault(Exception):
@@ -166,6 +169,19 @@ def _log_failed_write(names: Iterable[str], exc: OSError) -> None:
         settings.MEDIA_ROOT,
         exc,
     )
+
+
+def quarantine_photo(photo_name: str) -> str:
+    """Move a photo into the quarantine directory, delete its thumbnails; say where."""
+    content = read_file(photo_name)
+    target = f"{QUARANTINE_DIRECTORY}/{photo_name.rpartition('/')[2]}"
+    try:
+        saved = photo_storage().save(target, ContentFile(content))
+    except OSError as exc:
+        _log_failed_write([target], exc)
+        raise storage_fault(exc) from exc
+    delete_photo_files(photo_name)
+    return saved
 
 
 def delete_photo_files(photo_name: str) -> None:

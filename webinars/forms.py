@@ -33,7 +33,7 @@ class PhotoField(forms.FileField):
                 refused.code,
                 getattr(data, "name", None),
                 getattr(data, "size", None),
-                refused.message,
+                refused.messages[0],  # with its parameters filled in
             )
             raise
 

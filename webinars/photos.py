@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import math
 import re
 import struct
@@ -25,9 +26,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from webinars import colour, encoding, formats, sniffing
+from webinars import colour, encoding, formats, scanning, sniffing
 from webinars.formats import DECODERS, RULE, STORED_EXTENSIONS
 from webinars.uploadhandler import MEGABYTE, max_upload_bytes
+
+logger = logging.getLogger(__name__)
 
 # HEIC/HEIF through libheif; AVIF is Pillow's own. Only the main picture is
 # read: no embedded thumbnails, depth maps or auxiliary images.
@@ -85,6 +88,7 @@ class PreparedPhoto:
     original_size: int
     upload_sha256: str  # of the bytes as received, for the audit log
     source_format: str = ""  # as uploaded, in users' words: "HEIC"
+    scan: str = ""  # "clean", "unscanned" (clamd gave no verdict) or "" (off)
 
     @property
     def extension(self) -> str:
@@ -103,6 +107,7 @@ class PreparedPhoto:
 def prepare_photo(upload) -> PreparedPhoto:
     """Validate an uploaded file and return what to store, or raise ValidationError."""
     data = _read(upload)
+    scan = _scan(data)  # the raw bytes, before any decoder sees them
     image = _open(data)
     try:
         _refuse_polyglot(data, image)
@@ -127,6 +132,7 @@ def prepare_photo(upload) -> PreparedPhoto:
             original_size=len(data),
             upload_sha256=hashlib.sha256(data).hexdigest(),
             source_format=formats.name_of(source),
+            scan=scan,
         )
     finally:
         image.close()
@@ -181,6 +187,34 @@ def _read(upload) -> bytes:
     if not data:
         raise ValidationError("The file is empty; choose a photo.", code="empty")
     return data
+
+
+def _scan(data: bytes) -> str:
+    """Refuse malware; return "clean", "unscanned" or "" when scanning is off."""
+    if not scanning.is_enabled():
+        return ""
+    try:
+        signature = scanning.scan(data)
+    except scanning.ScannerUnavailable as exc:
+        if settings.UPLOAD_SCAN_ON_ERROR == "accept":
+            logger.warning("Upload accepted unscanned for malware: %s", exc.reason)
+            return "unscanned"
+        logger.error("Upload refused: no malware scan: %s", exc.reason)
+        raise ValidationError(
+            "The photo was not saved because the malware scanner is not "
+            "answering; please try again in a minute, or tell an administrator.",
+            code="scanner_unavailable",
+        ) from exc
+    if signature:
+        raise ValidationError(
+            "This file contains malware (%(signature)s); nothing was saved.",
+            code="malware",
+            params={
+                "signature": signature,
+                "upload_sha256": hashlib.sha256(data).hexdigest(),
+            },
+        )
+    return "clean"
 
 
 def _open(data: bytes) -> Image.Image:

@@ -1,6 +1,7 @@
 """
 Probes for the platforms: /healthz (the process answers) and /readyz (it can
-serve: the database answers a query and UPLOAD_DIR takes a file).
+serve: the database answers a query, UPLOAD_DIR takes a file and, with
+UPLOAD_SCAN=clamd, clamd answers PING and VERSION).
 
 Both answer JSON that names no host, path or secret, so that they can be left
 open to anyone who reaches the app.
@@ -12,13 +13,14 @@ import functools
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from webinars import diagnostics, files
+from webinars import diagnostics, files, scanning
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +35,24 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def readyz(request: HttpRequest) -> HttpResponse:
-    """Query the database and write a file to UPLOAD_DIR; 503 if either fails."""
+    """Query the database, write a file to UPLOAD_DIR, ask clamd; 503 if one fails."""
     checks = {"database": _database_status(), "uploads": _uploads_status()}
-    ready = all(status == "ok" for status in checks.values())
+    extra = {}
+    if scanning.is_enabled():
+        scanner = scanning.status()
+        checks["scanner"] = "ok" if scanner.ok else "unavailable"
+        extra["scanner_version"] = scanner.version
+        if not scanner.ok:
+            logger.warning("Not ready: the malware scanner: %s", scanner.problem)
+    # With UPLOAD_SCAN_ON_ERROR=accept uploads go on without the scanner.
+    required = {
+        name: status
+        for name, status in checks.items()
+        if name != "scanner" or settings.UPLOAD_SCAN_ON_ERROR == "refuse"
+    }
+    ready = all(status == "ok" for status in required.values())
     return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks},
+        {"status": "ok" if ready else "unavailable", "checks": checks, **extra},
         status=200 if ready else 503,
     )
 

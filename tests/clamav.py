@@ -37,7 +37,7 @@ def write_database(directory: Path) -> None:
 
 
 @contextmanager
-def running_clamd(directory: Path):
+def running_clamd(directory: Path, *, stream_max: str = "30M"):
     """Start clamd on 127.0.0.1:<free port>; yield its CLAMD_ADDRESS."""
     database = directory / "db"
     database.mkdir(parents=True)
@@ -53,7 +53,7 @@ def running_clamd(directory: Path):
                 f"DatabaseDirectory {database}",
                 f"TemporaryDirectory {directory}",
                 f"LogFile {directory / 'clamd.log'}",
-                "StreamMaxLength 30M",
+                f"StreamMaxLength {stream_max}",
                 "ReadTimeout 10",
                 "",
             ]

@@ -67,6 +67,15 @@ def status() -> ScannerStatus:
         return ScannerStatus(_shown_address(), problem=exc.reason)
 
 
+def takes(size: int) -> bool:
+    """Return whether clamd scans a stream of size bytes (its StreamMaxLength)."""
+    try:
+        scan(bytes(size))
+    except ScannerUnavailable:
+        return False
+    return True
+
+
 def _stream(data: bytes):
     for start in range(0, len(data), CHUNK_BYTES):
         chunk = data[start : start + CHUNK_BYTES]

@@ -13,12 +13,13 @@ import stat
 from pathlib import Path
 
 from django.conf import settings
-from django.core.checks import Error
+from django.core.checks import Error, Warning
 from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import filesizeformat
 
 from webinars import checks, diagnostics, files, scanning
+from webinars.uploadhandler import max_upload_bytes
 
 
 class Command(BaseCommand):
@@ -47,7 +48,7 @@ class Command(BaseCommand):
             return
         for label, value in [*_report(root, before, probe), _scan_line(scanner)]:
             self.stdout.write(f"{label + ':':<17} {value}")
-        for warning in checks.upload_dir_warnings():
+        for warning in [*checks.upload_dir_warnings(), *_scanner_warnings(scanner)]:
             self.stdout.write(
                 self.style.WARNING(f"Warning: {warning.msg}\nFix: {warning.hint}")
             )
@@ -64,6 +65,22 @@ def _scan_line(scanner: scanning.ScannerStatus | None) -> tuple[str, str]:
     if scanner.ok:
         return "Malware scan", f"clamd at {scanner.address}: {scanner.version}"
     return "Malware scan", f"clamd at {scanner.address} failed: {scanner.problem}"
+
+
+def _scanner_warnings(scanner: scanning.ScannerStatus | None) -> list[Warning]:
+    # A stream past clamd's StreamMaxLength gets no verdict: a 503, or unscanned.
+    if scanner is None or not scanner.ok or scanning.takes(max_upload_bytes()):
+        return []
+    return [
+        Warning(
+            f"clamd does not scan a file of UPLOAD_MAX_MB={settings.UPLOAD_MAX_MB:g} "
+            "MB: its StreamMaxLength is lower, so the largest uploads get no "
+            "verdict.",
+            hint="Raise StreamMaxLength in clamd.conf above UPLOAD_MAX_MB, or lower "
+            "UPLOAD_MAX_MB.",
+            id="webinars.W020",
+        )
+    ]
 
 
 def _scanner_errors(scanner: scanning.ScannerStatus | None) -> list[Error]:

@@ -38,7 +38,10 @@ def write_database(directory: Path) -> None:
 
 @contextmanager
 def running_clamd(directory: Path, *, stream_max: str = "30M"):
-    """Start clamd on 127.0.0.1:<free port>; yield its CLAMD_ADDRESS."""
+    """Start clamd on 127.0.0.1:<free port>; yield its CLAMD_ADDRESS.
+
+    It listens on directory/clamd.sock too (CLAMD_ADDRESS=unix://...).
+    """
     database = directory / "db"
     database.mkdir(parents=True)
     write_database(database)
@@ -50,6 +53,7 @@ def running_clamd(directory: Path, *, stream_max: str = "30M"):
                 "Foreground yes",
                 f"TCPSocket {port}",
                 "TCPAddr 127.0.0.1",
+                f"LocalSocket {directory / 'clamd.sock'}",
                 f"DatabaseDirectory {database}",
                 f"TemporaryDirectory {directory}",
                 f"LogFile {directory / 'clamd.log'}",

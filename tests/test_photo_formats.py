@@ -18,6 +18,7 @@ from tests.factories import decode, files_in, make_registrant
 from tests.photo_samples import animated, encoded, exif_of
 from webinars import formats
 from webinars.forms import PhotoForm
+from webinars.photos import TRANSPOSES
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +68,40 @@ def test_heic_and_avif_stills_are_stored_as_upright_jpeg_without_location(
     assert bottom[2] > 200 and bottom[0] < 60
     assert not dict(image.getexif())
     assert b"PhoneMaker" not in data and "icc_profile" not in image.info
+
+
+def quadrants() -> Image.Image:
+    """Red, blue / green, yellow: every turn and mirror of it looks different."""
+    image = Image.new("RGB", (80, 40), "red")
+    image.paste((0, 0, 255), (40, 0, 80, 20))
+    image.paste((0, 200, 0), (0, 20, 40, 40))
+    image.paste((255, 255, 0), (40, 20, 80, 40))
+    return image
+
+
+@pytest.mark.parametrize("orientation", range(2, 9))
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_every_orientation_of_heic_and_avif_is_applied(
+    root_client, upload_dir, fmt, orientation
+):
+    picture = quadrants()
+    expected = picture.transpose(TRANSPOSES[orientation])  # what viewers show
+    registrant = make_registrant()
+
+    upload(
+        root_client,
+        registrant,
+        "turned.heic",
+        encoded(picture, fmt, exif=exif_of(orientation)),
+    )
+
+    _, image = stored(upload_dir, registrant)
+    assert image.size == expected.size
+    width, height = expected.size
+    for x in (width // 4, width * 3 // 4):
+        for y in (height // 4, height * 3 // 4):
+            shown, wanted = image.getpixel((x, y)), expected.getpixel((x, y))
+            assert max(abs(a - b) for a, b in zip(shown, wanted, strict=True)) < 60
 
 
 @pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])

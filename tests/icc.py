@@ -44,6 +44,12 @@ def rgb_profile(primaries, *, curve, description: str) -> bytes:
     return _profile(b"mntr", b"RGB ", b"XYZ ", tags)
 
 
+def rgb_profile_without_colorants() -> bytes:
+    """A display profile LittleCMS reads but cannot convert with: no colorants."""
+    tags = {b"desc": _text_description("Broken"), b"wtpt": _xyz(D50)}
+    return _profile(b"mntr", b"RGB ", b"XYZ ", tags)
+
+
 def cmyk_profile(description: str = "Test press") -> bytes:
     """A printer profile whose inks differ from Pillow's naive CMYK formula."""
     tags = {

@@ -158,6 +158,27 @@ def test_a_profile_carrying_foreign_bytes_is_dropped_and_the_pixels_taken_as_srg
     assert image.convert("RGB").getpixel((100, 100)) == PATCHES[0]
 
 
+@pytest.mark.parametrize(
+    "profile",
+    [
+        icc.rgb_profile_without_colorants(),
+        icc.cmyk_profile(),  # a CMYK profile in an RGB file
+        b"\x00" * 200,
+    ],
+    ids=["no-colorants", "wrong-colour-space", "zeros"],
+)
+def test_a_profile_that_cannot_convert_the_pixels_is_dropped(root_client, profile):
+    source = encoded(patches("RGB", PATCHES), "PNG", icc_profile=profile)
+
+    registrant = upload(root_client, source, "odd.png")
+
+    image = decode(served(root_client, registrant.photo.url))
+    assert "icc_profile" not in image.info
+    assert image.convert("RGB").getpixel((100, 100)) == PATCHES[0]
+    thumb = decode(served(root_client, registrant.photo_small_url)).convert("RGB")
+    assert delta_e(thumb.getpixel((32, 32)), PATCHES[0]) < 2
+
+
 def test_text_in_a_valid_profile_never_survives(root_client):
     profile = icc.rgb_profile(
         icc.ADOBE_RGB, curve=2.2, description="Scanned at 12 Secret Lane"

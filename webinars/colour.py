@@ -30,11 +30,14 @@ def to_srgb(image: Image.Image) -> Image.Image:
     if image.mode == "P" and profile is None:
         return _without_profile(image)
     if image.mode == "P":
-        image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+        image = image.convert("RGBA" if has_alpha(image) else "RGB")
     if image.mode in PLAIN_MODES:
         image = image.convert(PLAIN_MODES[image.mode])
     if profile is not None and PROFILE_SPACES.get(image.mode) == _space(profile):
-        return _converted(image, profile)
+        try:
+            return _converted(image, profile)
+        except ImageCms.PyCMSError:
+            pass  # parsed, but not usable (tags missing): taken as sRGB
     if image.mode not in ("L", "RGB", "RGBA"):
         image = image.convert("RGB")  # CMYK or YCbCr without a usable profile
     return _without_profile(image)
@@ -71,5 +74,6 @@ def _without_profile(image: Image.Image) -> Image.Image:
     return image
 
 
-def _has_alpha(image: Image.Image) -> bool:
+def has_alpha(image: Image.Image) -> bool:
+    """Return whether the image has an alpha channel or a transparent colour."""
     return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info

@@ -12,7 +12,7 @@ import io
 
 from PIL import Image
 
-from webinars import sniffing
+from webinars import colour, sniffing
 
 
 def jpeg_quality(image: Image.Image) -> int | None:
@@ -66,7 +66,7 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
 
 def _webp(image: Image.Image, *, lossless: bool) -> bytes:
     if image.mode not in ("RGB", "RGBA"):
-        image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+        image = image.convert("RGBA" if colour.has_alpha(image) else "RGB")
     if lossless:
         return _saved(image, "WEBP", lossless=True, quality=80, method=4)
     return _saved(image, "WEBP", quality=WEBP_QUALITY, method=4)
@@ -76,7 +76,3 @@ def _saved(image: Image.Image, target: str, **options) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, target, **options)
     return buffer.getvalue()
-
-
-def _has_alpha(image: Image.Image) -> bool:
-    return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info

@@ -114,7 +114,7 @@ def prepare_photo(upload) -> PreparedPhoto:
         source = image.format
         quality = encoding.jpeg_quality(image)
         pixels = _clean_pixels(image)
-        target = formats.stored_format(source, has_alpha=_has_alpha(pixels))
+        target = formats.stored_format(source, has_alpha=colour.has_alpha(pixels))
         try:
             content = encoding.encode(pixels, target, source_quality=quality, data=data)
         except (OSError, ValueError) as exc:  # a mode Pillow cannot write back
@@ -148,7 +148,7 @@ def thumbnails_of(stored: bytes, edges: dict[str, int]) -> dict[str, bytes]:
 def make_thumbnails(image: Image.Image, edges: dict[str, int]) -> dict[str, bytes]:
     """Return square sRGB WebP thumbnails of an image, by size name and edge."""
     image = colour.to_srgb(image)  # photos stored before sRGB was the rule
-    image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+    image = image.convert("RGBA" if colour.has_alpha(image) else "RGB")
     thumbnails = {}
     for size, edge in edges.items():
         buffer = io.BytesIO()
@@ -355,7 +355,3 @@ def _orientation(image: Image.Image) -> int:
         return image.getexif().get(ExifTags.Base.Orientation, 1)
     except DECODE_ERRORS:
         return 1  # unreadable EXIF: take the pixels as they are
-
-
-def _has_alpha(image: Image.Image) -> bool:
-    return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info

@@ -15,8 +15,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from tests import icc
 from tests.factories import files_in, make_registrant
-from tests.photo_samples import one_of_each
+from tests.photo_samples import encoded, one_of_each, scene
 from webinars import files
 from webinars.photos import prepare_photo, thumbnails_of
 
@@ -29,14 +30,14 @@ def cut_points(data: bytes) -> list[int]:
     return sorted({*range(1, min(64, len(data))), *spread} - {0, len(data)})
 
 
-def mangled(data: bytes, count: int = 25) -> list[bytes]:
-    """Copies of data with a few bytes overwritten, the same ones every run."""
+def mangled(data: bytes, count: int = 25, within: int = 0) -> list[bytes]:
+    """Copies of data with a few bytes overwritten, in its first within if given."""
     rng = random.Random(13)
     copies = []
     for _ in range(count):
         copy = bytearray(data)
         for _ in range(rng.randint(1, 4)):
-            copy[rng.randrange(len(copy))] = rng.randrange(256)
+            copy[rng.randrange(within or len(copy))] = rng.randrange(256)
         copies.append(bytes(copy))
     return copies
 
@@ -119,3 +120,24 @@ def test_a_gif_cut_short_after_its_first_frame_is_refused_as_damaged():
     assert refused.value.message == (
         "This GIF file is damaged or incomplete and cannot be read."
     )
+
+
+PROFILES = {
+    "display-p3": (
+        icc.rgb_profile(icc.DISPLAY_P3, curve=icc.SRGB_CURVE, description="P3"),
+        "RGB",
+    ),
+    "cmyk": (icc.cmyk_profile(), "CMYK"),
+}
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_a_photo_with_a_mangled_colour_profile_is_stored_or_refused(name):
+    profile, mode = PROFILES[name]
+    # The header (128 bytes) and the tag table most of all, then anywhere.
+    for mangled_profile in mangled(profile, 60, within=200) + mangled(profile, 30):
+        photo = encoded(
+            scene((48, 32)).convert(mode), "JPEG", icc_profile=mangled_profile
+        )
+
+        assert outcome(photo) in ("accepted", "corrupt", "unsupported")

@@ -53,7 +53,10 @@ def _profile(data: bytes | None) -> ImageCms.ImageCmsProfile | None:
 
 
 def _space(profile: ImageCms.ImageCmsProfile) -> str:
-    return profile.profile.xcolor_space
+    try:
+        return profile.profile.xcolor_space
+    except ValueError:  # a header that is not ASCII: no colour space we know
+        return ""
 
 
 def _eight_bit(image: Image.Image) -> Image.Image:

@@ -17,7 +17,7 @@ from PIL import Image
 
 from tests import icc
 from tests.factories import files_in, make_registrant
-from tests.photo_samples import encoded, one_of_each, scene
+from tests.photo_samples import encoded, exif_of, one_of_each, scene
 from webinars import files
 from webinars.photos import prepare_photo, thumbnails_of
 
@@ -141,3 +141,17 @@ def test_a_photo_with_a_mangled_colour_profile_is_stored_or_refused(name):
         )
 
         assert outcome(photo) in ("accepted", "corrupt", "unsupported")
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP", "HEIF", "AVIF"])
+def test_a_photo_with_mangled_exif_is_stored_or_refused(fmt):
+    outcomes = []
+    for exif in mangled(exif_of(6), 40):
+        try:
+            photo = encoded(scene((48, 32)), fmt, exif=exif)
+        except SyntaxError:  # Pillow's AVIF writer reads the EXIF it is given
+            continue
+        outcomes.append(outcome(photo))
+
+    assert len(outcomes) > 20
+    assert set(outcomes) <= {"accepted", "corrupt"}

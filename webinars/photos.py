@@ -352,6 +352,7 @@ def _orientation(image: Image.Image) -> int:
     # libheif has turned HEIC pixels upright already (pillow-heif then sets
     # the EXIF orientation to 1); AVIF's come as EXIF orientation.
     try:
-        return image.getexif().get(ExifTags.Base.Orientation, 1)
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
     except DECODE_ERRORS:
         return 1  # unreadable EXIF: take the pixels as they are
+    return orientation if isinstance(orientation, int) else 1

@@ -212,3 +212,15 @@ def test_a_grey_ramp_in_16_bits_keeps_its_tones(root_client):
     stored = decode(served(root_client, registrant.photo.url))
     top, bottom = stored.getpixel((128, 2)), stored.getpixel((128, 253))
     assert top <= 3 and bottom >= 252
+
+
+def test_the_transparent_grey_of_a_16_bit_png_stays_transparent(root_client):
+    picture = Image.new("I", (64, 64), 1000)
+    picture.paste(40000, (32, 0, 64, 64))
+    source = encoded(picture.convert("I;16"), "PNG", transparency=1000)
+
+    registrant = upload(root_client, source, "cut-out.png")
+
+    stored = decode(served(root_client, registrant.photo.url)).convert("RGBA")
+    assert stored.getpixel((10, 10))[3] == 0
+    assert stored.getpixel((50, 10)) == (156, 156, 156, 255)  # 40000 / 257

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, ImageMath
 
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 # A profile's colour space (its header), by the mode whose pixels it describes.
@@ -62,8 +62,17 @@ def _space(profile: ImageCms.ImageCmsProfile) -> str:
 def _eight_bit(image: Image.Image) -> Image.Image:
     if image.mode not in WIDE_GREYS:
         return image
+    wide = image.convert("I")
     # convert("L") clips a 16-bit sample to 255 (white); 257 maps 65535 to 255.
-    return image.convert("I").point(lambda value: value / 257).convert("L")
+    grey = wide.point(lambda value: value / 257 + 0.5).convert("L")  # rounded
+    transparent = grey.info.pop("transparency", None)  # a 16-bit grey value
+    if not isinstance(transparent, int):
+        return grey
+    # The transparent grey, exact in 16 bits, becomes an alpha channel.
+    alpha = ImageMath.lambda_eval(
+        lambda pixels: (pixels["wide"] != transparent) * 255, wide=wide
+    )
+    return Image.merge("LA", (grey, alpha.convert("L")))
 
 
 def _converted(image: Image.Image, profile: ImageCms.ImageCmsProfile) -> Image.Image:

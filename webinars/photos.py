@@ -2,10 +2,12 @@
 What a photo is: deciding what an upload is, and preparing what is stored.
 
 The only validation path for uploads: the admin, the staff page, the
-endpoints and the management commands all call prepare_photo(). The type is
-decided by decoding the content with Pillow, never by the name or the
-client's Content-Type, and what is stored is re-encoded from the decoded
-pixels, so no metadata and no foreign bytes survive. A refusal is a
+endpoints and the management commands all call prepare_photo(). With
+UPLOAD_SCAN=clamd the bytes are scanned for malware first. The type is
+decided by decoding the content with Pillow (webinars.formats lists the
+decoders), never by the name or the client's Content-Type, and what is
+stored is re-encoded from the decoded pixels, upright and in sRGB, so no
+metadata and no foreign bytes survive. A refusal is a
 ValidationError whose code names the rule (as Wagtail's image field does);
 the views choose its HTTP status.
 """

@@ -7,9 +7,12 @@ and the docs agree with.
 
 from __future__ import annotations
 
+import io
+import struct
 from http import HTTPStatus
 from pathlib import Path
 
+import pillow_heif
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image
@@ -200,3 +203,24 @@ def test_metadata_of_heic_never_reaches_thumbnails(root_client):
         served = b"".join(root_client.get(url).streaming_content)
         assert b"PhoneMaker" not in served
         assert not decode(served).getexif().get_ifd(ExifTags.IFD.GPSInfo)
+
+
+@pytest.mark.parametrize(
+    ("mode", "samples", "expected"),
+    [("RGB;16", (40000, 20000, 10000), (156, 78, 39)), ("L;16", (32768,), (128,))],
+    ids=["colour", "grey"],
+)
+def test_a_10_bit_heic_is_stored_in_8_bits_with_its_tones(
+    root_client, upload_dir, mode, samples, expected
+):
+    pixels = struct.pack(f"<{len(samples)}H", *samples) * (32 * 32)
+    heic = io.BytesIO()
+    pillow_heif.from_bytes(mode, (32, 32), pixels).save(heic, quality=95)
+    registrant = make_registrant()
+
+    upload(root_client, registrant, "hdr.heic", heic.getvalue())
+
+    _, image = stored(upload_dir, registrant)
+    shown = image.getpixel((16, 16))
+    shown = shown if isinstance(shown, tuple) else (shown,)
+    assert all(abs(a - b) <= 3 for a, b in zip(shown, expected, strict=True))

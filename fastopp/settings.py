@@ -262,6 +262,15 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
 UPLOAD_MAX_MB = env.float("UPLOAD_MAX_MB", default=5)
 UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
 FILE_UPLOAD_HANDLERS = ["webinars.uploadhandler.LimitedUploadHandler"]
+
+# Malware scanning (webinars.scanning): with UPLOAD_SCAN=clamd every upload's
+# bytes go to ClamAV's clamd before they are decoded. When clamd gives no
+# verdict (down, too slow), "refuse" answers 503 and "accept" stores the photo
+# marked unscanned in the audit log.
+UPLOAD_SCAN = env.str("UPLOAD_SCAN", default="off")
+CLAMD_ADDRESS = env.str("CLAMD_ADDRESS", default="tcp://127.0.0.1:3310")
+CLAMD_TIMEOUT = env.float("CLAMD_TIMEOUT", default=10)  # seconds, per step
+UPLOAD_SCAN_ON_ERROR = env.str("UPLOAD_SCAN_ON_ERROR", default="refuse")
 DATA_UPLOAD_MAX_NUMBER_FILES = 5
 
 # Where photos are stored: the local disk at UPLOAD_DIR, or a bucket

@@ -37,7 +37,7 @@ SVG = (
     b'onload="alert(1)"><rect width="10" height="10"/></svg>'
 )
 
-FORMAT_RULE = "Photos must be JPEG, PNG, WebP or GIF; this file is"
+FORMAT_RULE = "Photos must be JPEG, PNG, WebP, GIF, HEIC or AVIF; this file is"
 DAMAGED = "file is damaged or incomplete and cannot be read"
 POLYGLOT = "also contains a web page, script or PDF"
 
@@ -67,7 +67,7 @@ CATALOGUE = [
         "IMG_0001.HEIC",
         b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64,
         400,
-        "HEIC; export it as JPEG",
+        f"This HEIC {DAMAGED}",
     ),
     (
         "text-named-png",

@@ -113,7 +113,7 @@ def test_a_file_that_is_not_an_image_is_refused_with_a_message(
     response = admin_client.post(ADD_URL, admin_form(make_webinar(), photo=upload))
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert "Photos must be JPEG, PNG, WebP or GIF; this file is PDF." in (
+    assert "Photos must be JPEG, PNG, WebP, GIF, HEIC or AVIF; this file is PDF." in (
         response.content.decode()
     )
     assert not Registrant.objects.exists()

@@ -467,3 +467,19 @@ def test_configuration_documents_every_variable_the_app_reads_or_deploys_set():
         "DYNO",
     } <= variables
     assert sorted(name for name in variables if f"`{name}`" not in documented) == []
+
+
+def test_compose_offers_a_clamav_service_the_app_scans_with():
+    (compose,) = read_yaml("docker-compose.yml")
+    clamav, web = compose["services"]["clamav"], compose["services"]["web"]
+
+    assert clamav["profiles"] == ["scan"]
+    assert clamav["volumes"][0].split(":")[0] in compose["volumes"]
+    assert web["environment"]["CLAMD_ADDRESS"] == "tcp://clamav:3310"
+    # Turned on in .env.docker (env_file), which "environment" would override.
+    assert "UPLOAD_SCAN" not in web["environment"]
+    assert web["env_file"] == ".env.docker"
+    assert web["depends_on"]["clamav"] == {
+        "condition": "service_healthy",
+        "required": False,
+    }

@@ -91,7 +91,9 @@ def test_a_refused_form_upload_shows_the_page_again_with_the_error_on_the_card(
     assert response.status_code == HTTPStatus.BAD_REQUEST
     page = response.content.decode()
     card = page[page.index(f'id="registrant-{registrant.pk}"') :]
-    assert "Photos must be JPEG, PNG, WebP or GIF; this file is PDF." in card
+    assert (
+        "Photos must be JPEG, PNG, WebP, GIF, HEIC or AVIF; this file is PDF." in card
+    )
     assert 'value="ada"' in page  # the search is still there
     assert files_in(upload_dir) == set()
 

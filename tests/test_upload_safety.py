@@ -306,10 +306,10 @@ def test_files_and_directories_get_explicit_permissions(root_client, upload_dir)
 def test_an_image_pillow_cannot_write_back_is_refused_not_a_500(
     root_client, upload_dir, monkeypatch
 ):
-    def cannot_write(image, target):
+    def cannot_write(image, target, **options):
         raise OSError(f"cannot write mode {image.mode} as {target}")
 
-    monkeypatch.setattr("webinars.photos._encode", cannot_write)
+    monkeypatch.setattr("webinars.encoding.encode", cannot_write)
     registrant = make_registrant()
 
     response = upload_through("endpoint", root_client, registrant, "odd.png", PNG)

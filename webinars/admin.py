@@ -217,6 +217,14 @@ class RegistrantAdmin(DateHierarchyAdmin):
             photo_errors = form.errors.as_data().get("photo", [])
             codes = [error.code for error in photo_errors] or ["invalid"]
             response.status_code = max(refusal_status(code) for code in codes)
+            for error in photo_errors:
+                if error.code == "malware":
+                    services.photo_malware_refused(
+                        registrant=form.instance,
+                        user=request.user,
+                        original_name=request.FILES["photo"].name,
+                        **error.params,
+                    )
         return response
 
     @admin.display(description="photo")
@@ -252,8 +260,10 @@ class PhotoEventAdmin(DateHierarchyAdmin):
         "file_name",
         "size",
         "sha256",
+        "scan",
+        "signature",
     ]
-    list_filter = ["action"]
+    list_filter = ["action", "scan"]
     search_fields = [
         "registrant_label",
         "username",

@@ -19,7 +19,7 @@ import stat
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
-from webinars import diagnostics, files, staticfiles
+from webinars import diagnostics, files, scanning, staticfiles
 
 
 @register(Tags.files)
@@ -321,3 +321,39 @@ def _shared_domain_wildcard(entry: str) -> str | None:
         if host in (f".{domain}", f"*.{domain}"):
             return domain
     return None
+
+
+SCAN_CHOICES = {
+    "UPLOAD_SCAN": ("off", "clamd"),
+    "UPLOAD_SCAN_ON_ERROR": ("refuse", "accept"),
+}
+
+
+@register()
+def check_upload_scan_settings(app_configs=None, **kwargs):
+    """Say when the malware-scanning settings cannot work (read-only)."""
+    errors = [
+        Error(
+            f"{name} must be {choices[0]} or {choices[1]}; "
+            f"it is {getattr(settings, name)!r}.",
+            hint=f"Set {name}={choices[0]} (the default) or {name}={choices[1]}.",
+            id=check_id,
+        )
+        for check_id, (name, choices) in zip(
+            ("webinars.E020", "webinars.E022"), SCAN_CHOICES.items(), strict=True
+        )
+        if getattr(settings, name) not in choices
+    ]
+    if scanning.is_enabled():
+        try:
+            scanning.parse_address(settings.CLAMD_ADDRESS)
+        except ValueError as exc:
+            errors.append(
+                Error(
+                    str(exc),
+                    hint="Point CLAMD_ADDRESS at clamd's TCPSocket "
+                    "(tcp://clamav:3310) or LocalSocket (unix:///run/clamav/clamd.ctl).",
+                    id="webinars.E021",
+                )
+            )
+    return errors

@@ -40,6 +40,9 @@ THUMBNAIL_EDGES = {"small": 128, "medium": 384}
 SERVED_DIRECTORIES = frozenset({PHOTO_DIRECTORY})
 # Ends the stem of a private photo's name and starts its thumbnails' suffix.
 PRIVATE_MARKER = "-private"
+# Where scan_uploads moves photos a malware scan flags: under UPLOAD_DIR but
+# outside the served directories, so never served, listed or cleaned up.
+QUARANTINE_DIRECTORY = "quarantine"
 
 
 class StorageFault(Exception):
@@ -221,6 +224,19 @@ def _log_failed_write(names: Iterable[str], exc: OSError) -> None:
         settings.MEDIA_ROOT,
         exc,
     )
+
+
+def quarantine_photo(photo_name: str) -> str:
+    """Move a photo into the quarantine directory, delete its thumbnails; say where."""
+    content = read_file(photo_name)
+    target = f"{QUARANTINE_DIRECTORY}/{photo_name.rpartition('/')[2]}"
+    try:
+        saved = photo_storage().save(target, ContentFile(content))
+    except OSError as exc:
+        _log_failed_write([target], exc)
+        raise storage_fault(exc) from exc
+    delete_photo_files(photo_name)
+    return saved
 
 
 def delete_photo_files(photo_name: str) -> None:

@@ -5,12 +5,13 @@ import logging
 from django import forms
 from django.core.exceptions import ValidationError
 
+from webinars.formats import ACCEPT_ATTRIBUTE
 from webinars.models import Registrant, Webinar
 from webinars.photos import prepare_photo
 
 logger = logging.getLogger(__name__)
 
-PHOTO_TYPES = "image/jpeg,image/png,image/webp,image/gif"
+PHOTO_TYPES = ACCEPT_ATTRIBUTE  # from the one table of accepted formats
 
 
 class PhotoField(forms.FileField):
@@ -28,10 +29,12 @@ class PhotoField(forms.FileField):
             return prepare_photo(data)
         except ValidationError as refused:
             # Not the file's name: it may be a person's name or email.
+            # Not the file's name: it may be a person's name or email.
             logger.warning(
-                "Photo refused (%s): %s bytes",
+                "Photo refused (%s): %s bytes: %s",
                 refused.code,
                 getattr(data, "size", None),
+                refused.messages[0],  # with its parameters filled in
             )
             raise
 

@@ -176,6 +176,13 @@ class PhotoEvent(models.Model):
         DELETED_WITH_REGISTRANT = "deleted", "Deleted with the registrant"
         PUBLISHED = "published", "Made public"
         UNPUBLISHED = "unpublished", "Made private"
+        REFUSED_MALWARE = "malware", "Refused: malware"
+        QUARANTINED = "quarantined", "Quarantined by a malware scan"
+
+    class Scan(models.TextChoices):
+        NOT_SCANNED = "", "Scanning off"
+        CLEAN = "clean", "Clean"
+        UNSCANNED = "unscanned", "Not scanned: the scanner gave no verdict"
 
     action = models.CharField(max_length=20, choices=Action.choices)
     at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -200,6 +207,10 @@ class PhotoEvent(models.Model):
     upload_sha256 = models.CharField(
         "SHA-256 of the upload as received", max_length=64, blank=True
     )
+    scan = models.CharField(
+        "malware scan", max_length=20, choices=Scan.choices, blank=True
+    )
+    signature = models.CharField("malware found", max_length=200, blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]

@@ -2,10 +2,12 @@
 What a photo is: deciding what an upload is, and preparing what is stored.
 
 The only validation path for uploads: the admin, the staff page, the
-endpoints and the management commands all call prepare_photo(). The type is
-decided by decoding the content with Pillow, never by the name or the
-client's Content-Type, and what is stored is re-encoded from the decoded
-pixels, so no metadata and no foreign bytes survive. A refusal is a
+endpoints and the management commands all call prepare_photo(). With
+UPLOAD_SCAN=clamd the bytes are scanned for malware first. The type is
+decided by decoding the content with Pillow (webinars.formats lists the
+decoders), never by the name or the client's Content-Type, and what is
+stored is re-encoded from the decoded pixels, upright and in sRGB, so no
+metadata and no foreign bytes survive. A refusal is a
 ValidationError whose code names the rule (as Wagtail's image field does);
 the views choose its HTTP status.
 """
@@ -14,29 +16,42 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
+import math
 import re
 import struct
 import unicodedata
 from dataclasses import dataclass
 
+import pillow_heif
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from webinars import sniffing
+from webinars import colour, encoding, formats, scanning, sniffing
+from webinars.formats import DECODERS, RULE, STORED_EXTENSIONS
 from webinars.uploadhandler import MEGABYTE, max_upload_bytes
 
-# Pillow format → what users call it and the stored extension.
-ACCEPTED = {
-    "JPEG": ("JPEG", "jpg"),
-    "MPO": ("JPEG", "jpg"),  # phones' multi-picture JPEGs: the first picture
-    "PNG": ("PNG", "png"),
-    "WEBP": ("WebP", "webp"),
-    "GIF": ("GIF", "gif"),
-}
-# The decoders Pillow may try (MPO comes through the JPEG one).
-DECODERS = ["JPEG", "PNG", "WEBP", "GIF"]
-RULE = "Photos must be JPEG, PNG, WebP or GIF"
+logger = logging.getLogger(__name__)
+
+# HEIC/HEIF through libheif; AVIF is Pillow's own. Only the main picture is
+# read: no embedded thumbnails, depth maps or auxiliary images.
+pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+
+# What Pillow's decoders raise on damaged input, found by fuzzing every
+# accepted format (tests/test_damaged_photos.py): any of them is "damaged".
+DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    RuntimeError,  # libheif
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+)
 
 # Stored originals are at most this many pixels on their longest edge:
 # enough for a full-screen view on a 2K display, a few hundred kilobytes.
@@ -67,17 +82,19 @@ FOREIGN_SIGNATURES = (
 class PreparedPhoto:
     """A validated photo, re-encoded without metadata."""
 
-    format: str
+    format: str  # as stored: JPEG, PNG, WEBP or GIF
     content: bytes
     width: int
     height: int
     original_name: str
     original_size: int
     upload_sha256: str  # of the bytes as received, for the audit log
+    source_format: str = ""  # as uploaded, in users' words: "HEIC"
+    scan: str = ""  # "clean", "unscanned" (clamd gave no verdict) or "" (off)
 
     @property
     def extension(self) -> str:
-        return ACCEPTED[self.format][1]
+        return STORED_EXTENSIONS[self.format]
 
     @property
     def size(self) -> int:
@@ -92,26 +109,32 @@ class PreparedPhoto:
 def prepare_photo(upload) -> PreparedPhoto:
     """Validate an uploaded file and return what to store, or raise ValidationError."""
     data = _read(upload)
+    scan = _scan(data)  # the raw bytes, before any decoder sees them
     image = _open(data)
-    _refuse_polyglot(data, image)
-    stored_format = "JPEG" if image.format == "MPO" else image.format
     try:
+        _refuse_polyglot(data, image)
+        source = image.format
+        quality = encoding.jpeg_quality(image)
+        pixels = _clean_pixels(image)
+        target = formats.stored_format(source, has_alpha=colour.has_alpha(pixels))
         try:
-            content = _encode(_clean_pixels(image), stored_format)
+            content = encoding.encode(pixels, target, source_quality=quality, data=data)
         except (OSError, ValueError) as exc:  # a mode Pillow cannot write back
             raise ValidationError(
-                f"This {ACCEPTED[image.format][0]} image uses a colour format that "
+                f"This {formats.name_of(source)} image uses a colour format that "
                 "cannot be stored; save it as an ordinary RGB photo and try again.",
                 code="unsupported",
             ) from exc
         return PreparedPhoto(
-            format=stored_format,
+            format=target,
             content=content,
-            width=image.width,
-            height=image.height,
+            width=pixels.width,
+            height=pixels.height,
             original_name=display_name(upload.name),
             original_size=len(data),
             upload_sha256=hashlib.sha256(data).hexdigest(),
+            source_format=formats.name_of(source),
+            scan=scan,
         )
     finally:
         image.close()
@@ -119,13 +142,15 @@ def prepare_photo(upload) -> PreparedPhoto:
 
 def thumbnails_of(stored: bytes, edges: dict[str, int]) -> dict[str, bytes]:
     """Return square WebP thumbnails of a stored photo, by size name."""
-    with Image.open(io.BytesIO(stored), formats=DECODERS) as image:
+    stored_formats = list(STORED_EXTENSIONS)
+    with Image.open(io.BytesIO(stored), formats=stored_formats) as image:
         return make_thumbnails(image, edges)
 
 
 def make_thumbnails(image: Image.Image, edges: dict[str, int]) -> dict[str, bytes]:
-    """Return square WebP thumbnails of an image, by size name, of the given edges."""
-    image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+    """Return square sRGB WebP thumbnails of an image, by size name and edge."""
+    image = colour.to_srgb(image)  # photos stored before sRGB was the rule
+    image = image.convert("RGBA" if colour.has_alpha(image) else "RGB")
     thumbnails = {}
     for size, edge in edges.items():
         buffer = io.BytesIO()
@@ -166,6 +191,34 @@ def _read(upload) -> bytes:
     return data
 
 
+def _scan(data: bytes) -> str:
+    """Refuse malware; return "clean", "unscanned" or "" when scanning is off."""
+    if not scanning.is_enabled():
+        return ""
+    try:
+        signature = scanning.scan(data)
+    except scanning.ScannerUnavailable as exc:
+        if settings.UPLOAD_SCAN_ON_ERROR == "accept":
+            logger.warning("Upload accepted unscanned for malware: %s", exc.reason)
+            return "unscanned"
+        logger.error("Upload refused: no malware scan: %s", exc.reason)
+        raise ValidationError(
+            "The photo was not saved because the malware scanner is not "
+            "answering; please try again in a minute, or tell an administrator.",
+            code="scanner_unavailable",
+        ) from exc
+    if signature:
+        raise ValidationError(
+            "This file contains malware (%(signature)s); nothing was saved.",
+            code="malware",
+            params={
+                "signature": signature,
+                "upload_sha256": hashlib.sha256(data).hexdigest(),
+            },
+        )
+    return "clean"
+
+
 def _open(data: bytes) -> Image.Image:
     # The pixel limit is checked here, from the header, before any pixel is
     # decoded. Pillow's own bomb limit (MAX_IMAGE_PIXELS) is left as it is,
@@ -173,27 +226,63 @@ def _open(data: bytes) -> Image.Image:
     try:
         image = Image.open(io.BytesIO(data), formats=DECODERS)
     except UnidentifiedImageError as exc:
-        raise ValidationError(
-            f"{RULE}; this file is {sniffing.describe(data)}.", code="format"
-        ) from exc
+        raise _unreadable(data) from exc
     except Image.DecompressionBombError as exc:
         raise _too_many_pixels(_pixels_in_message(exc)) from exc
-    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+    except DECODE_ERRORS as exc:
         raise _damaged(sniffing.claimed_format(data)) from exc
-    if image.width * image.height > settings.UPLOAD_MAX_PIXELS:
-        image.close()
-        raise _too_many_pixels(image.width * image.height)
-    if getattr(image, "is_animated", False) and image.format != "MPO":
-        image.close()
-        raise ValidationError(
-            "Animated images are not accepted; upload a still photo.", code="animated"
-        )
     try:
+        _refuse_by_header(image)
+        _reduce_while_decoding(image)
         image.load()
-    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+    except ValidationError:
         image.close()
-        raise _damaged(ACCEPTED[image.format][0]) from exc
+        raise
+    except DECODE_ERRORS as exc:
+        image.close()
+        raise _damaged(formats.name_of(image.format)) from exc
     return image
+
+
+def _refuse_by_header(image: Image.Image) -> None:
+    if image.width * image.height > settings.UPLOAD_MAX_PIXELS:
+        raise _too_many_pixels(image.width * image.height)
+    # is_animated reads on past the first frame: a GIF cut short there
+    # raises, inside the caller's refusal path.
+    if image.format != "MPO" and getattr(image, "is_animated", False):
+        raise ValidationError(
+            "Animated images are not accepted; this is an animated "
+            f"{formats.name_of(image.format)}. Upload a still photo.",
+            code="animated",
+        )
+
+
+def _reduce_while_decoding(image: Image.Image) -> None:
+    """Let a JPEG at least twice MAX_EDGE decode at 1/2, 1/4 or 1/8 of its size."""
+    longest = max(image.size)
+    if image.format in ("JPEG", "MPO") and longest >= 2 * MAX_EDGE:
+        scale = MAX_EDGE / longest
+        # draft() keeps at least the requested size: the stored edge stays exact.
+        image.draft(
+            image.mode,
+            (math.ceil(image.width * scale), math.ceil(image.height * scale)),
+        )
+
+
+def _unreadable(data: bytes) -> ValidationError:
+    """The refusal of a file no accepted decoder could open: what it really is."""
+    claimed = sniffing.claimed_format(data)
+    if claimed == "JPEG" and sniffing.jpeg_sample_bits(data) == 12:
+        return ValidationError(
+            "This JPEG uses 12-bit samples, which browsers cannot show; export it "
+            "as an 8-bit JPEG and try again.",
+            code="unsupported",
+        )
+    if claimed != "image":
+        return _damaged(claimed)
+    return ValidationError(
+        f"{RULE}; this file is {sniffing.describe(data)}.", code="format"
+    )
 
 
 def _damaged(format_name: str) -> ValidationError:
@@ -206,9 +295,8 @@ def _damaged(format_name: str) -> ValidationError:
 def _refuse_polyglot(data: bytes, image: Image.Image) -> None:
     lowered = data.lower()
     if any(signature in lowered for signature in FOREIGN_SIGNATURES):
-        image.close()
         raise ValidationError(
-            f"This {ACCEPTED[image.format][0]} file also contains a web page, "
+            f"This {formats.name_of(image.format)} file also contains a web page, "
             "script or PDF, which is not allowed in a photo.",
             code="polyglot",
         )
@@ -232,37 +320,41 @@ def _pixels_in_message(exc: Exception) -> int | None:
     return int(match.group(1)) if match else None
 
 
+# EXIF orientation → the transposition that makes the pixels upright (as
+# ImageOps.exif_transpose, which always copies the image, even when upright).
+TRANSPOSES = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
 def _clean_pixels(image: Image.Image) -> Image.Image:
-    """Upright pixels, at most MAX_EDGE, with nothing of the file's metadata."""
-    upright = ImageOps.exif_transpose(image)  # a copy, orientation applied
-    upright.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.LANCZOS)
-    # Keep only what rendering needs; EXIF (GPS), XMP and comments go.
-    kept = {
-        k: upright.info[k] for k in ("icc_profile", "transparency") if k in upright.info
-    }
-    upright.info = kept
-    return upright
+    """Upright sRGB pixels, at most MAX_EDGE, with nothing of the file's metadata."""
+    orientation = _orientation(image)
+    # In place, before anything else: every later step works on the small copy.
+    image.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.LANCZOS)
+    pixels = colour.to_srgb(image)
+    if orientation in TRANSPOSES:
+        pixels = pixels.transpose(TRANSPOSES[orientation])
+    if pixels.mode == "RGBA" and pixels.getchannel("A").getextrema()[0] == 255:
+        pixels = pixels.convert("RGB")  # opaque: JPEG may store it
+    # Keep only what rendering needs; EXIF (GPS), XMP, comments and the
+    # profile (the pixels are sRGB now) go.
+    kept = {k: v for k, v in pixels.info.items() if k == "transparency"}
+    pixels.info = kept
+    return pixels
 
 
-def _encode(image: Image.Image, target: str) -> bytes:
-    options = {"icc_profile": image.info.get("icc_profile")}
-    if target == "JPEG":
-        if image.mode not in ("RGB", "L"):
-            image = image.convert("RGB")
-        options |= {"quality": 85, "optimize": True, "progressive": True}
-    elif target == "WEBP":
-        if image.mode not in ("RGB", "RGBA"):
-            image = image.convert("RGBA" if _has_alpha(image) else "RGB")
-        options |= {"quality": 85, "method": 4}
-    elif target == "PNG":
-        options |= {"optimize": True}
-    if "transparency" in image.info and target in ("PNG", "GIF"):
-        options["transparency"] = image.info["transparency"]
-    options = {key: value for key, value in options.items() if value is not None}
-    buffer = io.BytesIO()
-    image.save(buffer, target, **options)
-    return buffer.getvalue()
-
-
-def _has_alpha(image: Image.Image) -> bool:
-    return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+def _orientation(image: Image.Image) -> int:
+    # libheif has turned HEIC pixels upright already (pillow-heif then sets
+    # the EXIF orientation to 1); AVIF's come as EXIF orientation.
+    try:
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    except DECODE_ERRORS:
+        return 1  # unreadable EXIF: take the pixels as they are
+    return orientation if isinstance(orientation, int) else 1

@@ -26,7 +26,7 @@ from django.core.files.storage import storages
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 
-from webinars import checks, diagnostics, files
+from webinars import checks, diagnostics, files, scanning
 
 logger = logging.getLogger(__name__)
 
@@ -136,11 +136,38 @@ def startup_problem() -> Problem | None:
     return static_problem()
 
 
+def scanner_problem() -> Problem | None:
+    """Say whether clamd answers PING and VERSION (UPLOAD_SCAN=clamd only)."""
+    status = scanning.status()
+    _scanner_version["last"] = status.version
+    if status.ok:
+        return None
+    return Problem(
+        "unavailable", f"The malware scanner at {status.address}: {status.problem}"
+    )
+
+
+def scanner_version() -> str:
+    """Return what clamd said of its engine and signatures at the last check."""
+    return _scanner_version.get("last", "")
+
+
+_scanner_version: dict[str, str] = {}
+
 CHECKS = {
     "database": database_problem,
     "uploads": uploads_problem,
     "static": static_problem,
+    "scanner": scanner_problem,
 }
+
+
+def blocking(name: str) -> bool:
+    """Return whether a problem of this check makes the process not ready."""
+    # With UPLOAD_SCAN_ON_ERROR=accept uploads go on without the scanner.
+    return name != "scanner" or settings.UPLOAD_SCAN_ON_ERROR == "refuse"
+
+
 _cache: dict[str, tuple[float, dict[str, Problem | None]]] = {}
 
 
@@ -150,7 +177,11 @@ def problems() -> dict[str, Problem | None]:
     kept = _cache.get("last")
     if kept and now - kept[0] < settings.READINESS_CACHE_SECONDS:
         return kept[1]
-    results = {name: check() for name, check in CHECKS.items()}
+    results = {
+        name: check()
+        for name, check in CHECKS.items()
+        if name != "scanner" or scanning.is_enabled()
+    }
     for problem in filter(None, results.values()):
         logger.warning("Not ready: %s", problem.reason)
     _cache["last"] = (now, results)

@@ -78,12 +78,54 @@ def registrant_photo_set(
                 replaced_file_name=current.photo.name,
                 original_name=photo.original_name,
                 upload_sha256=photo.upload_sha256,
+                scan=photo.scan,
             )
             _delete_files_on_commit([current.photo.name])
     except (DatabaseError, Registrant.DoesNotExist, files.StorageFault):
         files.delete_photo_files(new_name)
         raise
     return registrant
+
+
+def photo_malware_refused(
+    *,
+    registrant: Registrant | None,
+    signature: str,
+    upload_sha256: str,
+    original_name: str = "",
+    user: User = None,
+) -> PhotoEvent:
+    """Record that an upload for registrant was refused as malware (nothing stored)."""
+    signed_in = user is not None and user.is_authenticated
+    return PhotoEvent.objects.create(
+        action=PhotoEvent.Action.REFUSED_MALWARE,
+        registrant=registrant if registrant and registrant.pk else None,
+        registrant_label=str(registrant or "a new registrant")[:300],
+        user=user if signed_in else None,
+        username=user.get_username() if signed_in else "",
+        file_name="",
+        original_name=photos.display_name(original_name)[:120],
+        upload_sha256=upload_sha256,
+        signature=signature[:200],
+    )
+
+
+def photo_quarantine(*, name: str, signature: str) -> list[Registrant]:
+    """Move a stored photo a scan flagged out of reach; clear it from its rows."""
+    files.quarantine_photo(name)
+    cleared = []
+    with transaction.atomic():
+        for registrant in Registrant.objects.select_for_update().filter(photo=name):
+            _log(PhotoEvent.Action.QUARANTINED, registrant, None, signature=signature)
+            _update(
+                registrant,
+                photo="",
+                photo_original_name="",
+                photo_size=None,
+                photo_sha256="",
+            )
+            cleared.append(registrant)
+    return cleared
 
 
 def registrant_photo_delete(*, registrant: Registrant, user: User = None) -> Registrant:

@@ -21,7 +21,12 @@ API_PREFIX = "/api/"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # A refused photo's status, by its ValidationError code (webinars.photos).
-REFUSAL_STATUSES = {"file_too_large": HTTPStatus.REQUEST_ENTITY_TOO_LARGE}
+REFUSAL_STATUSES = {
+    "file_too_large": HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    "malware": HTTPStatus.BAD_REQUEST,
+    # clamd gave no verdict (UPLOAD_SCAN_ON_ERROR=refuse): try again later.
+    "scanner_unavailable": HTTPStatus.SERVICE_UNAVAILABLE,
+}
 # A storage fault's status, by its code (webinars.files).
 STORAGE_FAULT_STATUSES = {"full": HTTPStatus.INSUFFICIENT_STORAGE}
 

@@ -40,6 +40,13 @@ def upload_photo(request, registrant_id):
     form = PhotoForm(request.POST, request.FILES)
     if not form.is_valid():
         error = form.errors.as_data()["photo"][0]
+        if error.code == "malware":
+            services.photo_malware_refused(
+                registrant=registrant,
+                user=request.user,
+                original_name=request.FILES["photo"].name,
+                **error.params,
+            )
         problem = CardProblem(registrant.pk, error.messages[0])
         return _refused(request, problem, refusal_status(error.code))
     try:

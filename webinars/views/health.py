@@ -1,6 +1,7 @@
 """
 Probes for the platforms: /healthz (the process answers) and /readyz (it can
-serve: webinars.readiness).
+serve: webinars.readiness: the database, UPLOAD_DIR or the bucket, the
+static files and, with UPLOAD_SCAN=clamd, the malware scanner).
 
 Both answer JSON that names no host, path or secret, so that they can be left
 open to anyone who reaches the app.
@@ -17,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from webinars import readiness
+from webinars import readiness, scanning
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +33,17 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def readyz(request: HttpRequest) -> HttpResponse:
-    """Answer 503 unless the database, UPLOAD_DIR and static files are ready."""
+    """Answer 503 unless the database, uploads, static files and scanner are ready."""
     problems = readiness.problems()
     checks = {name: p.code if p else "ok" for name, p in problems.items()}
-    ready = not any(problems.values())
+    extra = (
+        {"scanner_version": readiness.scanner_version()}
+        if scanning.is_enabled()
+        else {}
+    )
+    ready = not any(p for name, p in problems.items() if readiness.blocking(name))
     return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks},
+        {"status": "ok" if ready else "unavailable", "checks": checks, **extra},
         status=200 if ready else 503,
     )
 

@@ -13,11 +13,13 @@ import stat
 from pathlib import Path
 
 from django.conf import settings
+from django.core.checks import Error, Warning
 from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import filesizeformat
 
-from webinars import checks, diagnostics, files
+from webinars import checks, diagnostics, files, scanning
+from webinars.uploadhandler import max_upload_bytes
 
 
 class Command(BaseCommand):
@@ -42,11 +44,13 @@ class Command(BaseCommand):
         before = _directory_state(root)
         probe = diagnostics.probe() if files.is_local_storage() else None
         problems = checks.upload_dir_errors(probe) if probe else []
+        scanner = scanning.status() if scanning.is_enabled() else None
+        problems += _scanner_errors(scanner)
         if quiet and not problems:
             return
-        for label, value in _report(root, before, probe):
+        for label, value in [*_report(root, before, probe), _scan_line(scanner)]:
             self.stdout.write(f"{label + ':':<17} {value}")
-        for warning in checks.upload_dir_warnings():
+        for warning in [*checks.upload_dir_warnings(), *_scanner_warnings(scanner)]:
             self.stdout.write(
                 self.style.WARNING(f"Warning: {warning.msg}\nFix: {warning.hint}")
             )
@@ -92,6 +96,46 @@ class Command(BaseCommand):
                 "bucket (docs/object-storage.md)."
             )
         self.stdout.write(self.style.SUCCESS("The upload storage works."))
+
+
+def _scan_line(scanner: scanning.ScannerStatus | None) -> tuple[str, str]:
+    if scanner is None:
+        return "Malware scan", "off (UPLOAD_SCAN=off)"
+    if scanner.ok:
+        return "Malware scan", f"clamd at {scanner.address}: {scanner.version}"
+    return "Malware scan", f"clamd at {scanner.address} failed: {scanner.problem}"
+
+
+def _scanner_warnings(scanner: scanning.ScannerStatus | None) -> list[Warning]:
+    # A stream past clamd's StreamMaxLength gets no verdict: a 503, or unscanned.
+    if scanner is None or not scanner.ok or scanning.takes(max_upload_bytes()):
+        return []
+    return [
+        Warning(
+            f"clamd does not scan a file of UPLOAD_MAX_MB={settings.UPLOAD_MAX_MB:g} "
+            "MB: its StreamMaxLength is lower, so the largest uploads get no "
+            "verdict.",
+            hint="Raise StreamMaxLength in clamd.conf above UPLOAD_MAX_MB, or lower "
+            "UPLOAD_MAX_MB.",
+            id="webinars.W020",
+        )
+    ]
+
+
+def _scanner_errors(scanner: scanning.ScannerStatus | None) -> list[Error]:
+    if scanner is None or scanner.ok:
+        return []
+    refused = settings.UPLOAD_SCAN_ON_ERROR == "refuse"
+    return [
+        Error(
+            f"The malware scanner does not answer: {scanner.problem} "
+            f"(CLAMD_ADDRESS={settings.CLAMD_ADDRESS!r}); uploads are "
+            + ("refused with a 503." if refused else "stored unscanned."),
+            hint="Start clamd (clamav-daemon) where CLAMD_ADDRESS points, with "
+            "its signature database (freshclam), or set UPLOAD_SCAN=off.",
+            id="webinars.E023",
+        )
+    ]
 
 
 def _report(root: Path, before: str, probe: diagnostics.UploadDirProbe | None):

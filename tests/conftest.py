@@ -5,10 +5,42 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import environ
 import pytest
 
-from tests import unprivileged
+from tests import postgres, unprivileged
 from tests.unprivileged import shared_directory
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--postgres",
+        action="store_true",
+        help="Run the tests on a throwaway PostgreSQL server instead of SQLite.",
+    )
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request, django_db_modify_db_settings_parallel_suffix):
+    """With --postgres, point the test database at a throwaway PostgreSQL."""
+    if not request.config.getoption("--postgres"):
+        return
+    from django.conf import settings
+    from django.db import connections
+
+    try:
+        server = postgres.TemporaryServer()
+        server.start()
+    except postgres.Unavailable as reason:
+        pytest.skip(f"--postgres: no PostgreSQL here: {reason}")
+    request.addfinalizer(server.stop)
+    url = environ.Env.db_url_config(server.create_database())
+    # Both the setting and the connection handler's copy, with its defaults.
+    for database in (settings.DATABASES["default"], connections.settings["default"]):
+        database["OPTIONS"] = {}  # SQLite's transaction mode and pragmas
+        database.update(url)
+    connections["default"].close()
+    del connections["default"]  # made again from the new settings
 
 
 @pytest.fixture(autouse=True)

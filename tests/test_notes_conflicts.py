@@ -6,6 +6,7 @@ refused with a conflict that shows both texts, never silently lost.
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import re
 import time
@@ -15,6 +16,7 @@ from http import HTTPStatus
 
 import pytest
 from django.test import Client
+from PIL import Image
 
 from tests.browserless import AdminSession
 from tests.factories import make_registrant, make_user
@@ -168,6 +170,86 @@ def test_concurrent_saves_under_gunicorn_let_one_through_and_refuse_the_rest(
     assert statuses == [HTTPStatus.OK] + [HTTPStatus.CONFLICT] * 7, answers
     assert max(seconds for _, seconds, _ in answers) < 2
     assert re.fullmatch(r"Edit \d\.", after["notes"])
+    assert "database is locked" not in (tmp_path / "log").read_text()
+
+
+def large_smooth_png() -> bytes:
+    """About 38 megapixels that compress small: seconds of decoding and encoding."""
+    grey = Image.radial_gradient("L").resize((6200, 6200))
+    image = Image.merge("RGB", (grey, grey.transpose(Image.Transpose.ROTATE_90), grey))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+UPLOADERS = 3  # admin saves at once: each would hold the write lock in turn
+
+
+def test_notes_saves_do_not_wait_for_admin_photos_being_processed(tmp_path):
+    project, _, env = prepare_deployment(tmp_path)
+    env |= PLAIN_HTTP | {
+        "DEBUG": "false",
+        "SECRET_KEY": "a-long-random-secret-for-this-test-only",
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    assert manage(project, "collectstatic", "--no-input", env=env).returncode == 0
+    photo = large_smooth_png()
+    assert len(photo) < 5 * 2**20
+    port = free_port()
+    command = gunicorn_command(
+        project, port, "--workers", "2", "--threads", "4", "--worker-class", "gthread"
+    )
+
+    with running_server(
+        command, port=port, env=env, cwd=tmp_path, log=tmp_path / "log"
+    ) as base_url:
+        session = AdminSession(base_url)
+        session.log_in("staff", PASSWORD)
+        [ada] = json.loads(session.text("/api/registrants"))
+        cookies = {cookie.name: cookie.value for cookie in session.cookies}
+        form = session.text(f"/admin/webinars/registrant/{ada['id']}/change/")
+        fields = {
+            "webinar": ada["webinar"]["id"],
+            "name": ada["name"],
+            "email": ada["email"],
+            "status": ada["status"],
+            "group": ada["group"],
+            "registered_at_0": "2026-11-27",
+            "registered_at_1": "10:00:00",
+            "notes": ada["notes"],
+        }
+        change = f"/admin/webinars/registrant/{ada['id']}/change/"
+        with ThreadPoolExecutor(max_workers=UPLOADERS) as pool:
+            started = time.monotonic()
+            uploads = [
+                pool.submit(
+                    session.post,
+                    change,
+                    form,
+                    files={"photo": ("big.png", photo, "image/png")},
+                    **fields,
+                )
+                for _ in range(UPLOADERS)
+            ]
+            waits = []
+            for n in range(200):  # bounded; stops when the uploads are done
+                if all(upload.done() for upload in uploads) and n >= 3:
+                    break
+                before = time.monotonic()
+                status, body = post_form(
+                    base_url, f"/update-notes/{ada['id']}", {"notes": f"{n}"}, cookies
+                )
+                waits.append((status, time.monotonic() - before))
+                time.sleep(0.1)
+            for upload in uploads:
+                upload.result(timeout=120)
+            took = time.monotonic() - started
+        [after] = json.loads(session.text("/api/registrants"))
+
+    assert after["photo_url"], "the admin stored the photo"
+    assert took > 1, "the photo took long enough to matter"
+    assert {status for status, _ in waits} == {HTTPStatus.OK}, waits
+    assert max(seconds for _, seconds in waits) < 2, waits
     assert "database is locked" not in (tmp_path / "log").read_text()
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from webinars import files, roles, services
-from webinars.forms import PhotoField
+from webinars.forms import PhotoField, prepare_uploaded_photos
 from webinars.models import PhotoEvent, Registrant, Webinar
 from webinars.views.access import refusal_status, storage_fault_status
 
@@ -188,6 +188,9 @@ class RegistrantAdmin(DateHierarchyAdmin):
                 f"registrant; this form also sent {', '.join(refused)}, so "
                 "nothing was saved."
             )
+        if request.method == "POST" and roles.is_registrant_staff(request.user):
+            # Before the admin's transaction (and SQLite's write lock) begins.
+            prepare_uploaded_photos(request.FILES)
         try:
             # The admin's own transaction wraps save_model(): a photo stored
             # there is removed again if that transaction rolls back.

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from webinars.formats import ACCEPT_ATTRIBUTE
 from webinars.models import Registrant, Webinar
-from webinars.photos import prepare_photo
+from webinars.photos import PreparedPhoto, prepare_photo
 
 logger = logging.getLogger(__name__)
 
@@ -25,18 +25,36 @@ class PhotoField(forms.FileField):
     def to_python(self, data):
         if data in self.empty_values:
             return None
-        try:
-            return prepare_photo(data)
-        except ValidationError as refused:
-            # Not the file's name: it may be a person's name or email.
+        prepared = getattr(data, "prepared_photo", None) or _prepared(data)
+        if isinstance(prepared, ValidationError):
             # Not the file's name: it may be a person's name or email.
             logger.warning(
                 "Photo refused (%s): %s bytes: %s",
-                refused.code,
+                prepared.code,
                 getattr(data, "size", None),
-                refused.messages[0],  # with its parameters filled in
+                prepared.messages[0],  # with its parameters filled in
             )
-            raise
+            raise prepared
+        return prepared
+
+
+def prepare_uploaded_photos(uploads) -> None:
+    """
+    Validate and re-encode uploaded photos now; PhotoField takes the result.
+
+    For a caller whose form is validated inside a transaction (the admin's):
+    decoding and encoding a photo takes a second or more, and must not hold
+    the database's write lock (SQLite's) meanwhile.
+    """
+    for upload in uploads.values():
+        upload.prepared_photo = _prepared(upload)
+
+
+def _prepared(upload) -> PreparedPhoto | ValidationError:
+    try:
+        return prepare_photo(upload)
+    except ValidationError as refused:
+        return refused
 
 
 class RegistrantFilterForm(forms.Form):

@@ -1,4 +1,4 @@
-"""The deployment files for photos in a bucket: many replicas, no volume."""
+"""Optional deployment files: photos in a bucket (many replicas), and ClamAV."""
 
 from __future__ import annotations
 
@@ -73,3 +73,20 @@ def test_heroku_offers_the_bucket_variables():
     assert variables["STORAGE_BACKEND"]["value"] == "local"
     assert {"S3_BUCKET", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} <= set(variables)
     assert all(not variables[name].get("value") for name in ("S3_BUCKET",))
+
+
+def test_the_clamav_examples_serve_clamd_on_3310_with_room_for_the_database():
+    import tomllib
+
+    documents_ = documents(PROJECT_DIR / "deploy/k8s/clamav/clamav.yaml")
+    deployment = next(d for d in documents_ if d["kind"] == "Deployment")
+    service = next(d for d in documents_ if d["kind"] == "Service")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    fly = tomllib.loads((PROJECT_DIR / "deploy/fly/clamav.toml").read_text())
+
+    assert container["ports"][0]["containerPort"] == 3310
+    assert container["resources"]["limits"]["memory"] == "3Gi"
+    assert service["spec"]["ports"][0]["port"] == 3310
+    assert fly["services"][0]["internal_port"] == 3310
+    assert fly["vm"][0]["memory"] == "3gb"
+    assert fly["mounts"]["destination"] == "/var/lib/clamav"

@@ -43,6 +43,16 @@ def django_db_modify_db_settings(request, django_db_modify_db_settings_parallel_
     del connections["default"]  # made again from the new settings
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the scale-out tests (skips without one)."""
+    try:
+        with postgres.temporary_server() as server:
+            yield server
+    except postgres.Unavailable as reason:
+        pytest.skip(f"no PostgreSQL here: {reason}")
+
+
 @pytest.fixture(autouse=True)
 def upload_dir(settings, tmp_path):
     """Point UPLOAD_DIR at a fresh directory, so no test writes into the checkout."""

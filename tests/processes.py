@@ -36,6 +36,12 @@ PLAIN_HTTP = {
     "SESSION_COOKIE_SECURE": "false",
     "CSRF_COOKIE_SECURE": "false",
 }
+# DEBUG off with a real secret, answering on loopback over plain http://.
+PRODUCTION = PLAIN_HTTP | {
+    "DEBUG": "false",
+    "SECRET_KEY": "a-long-random-secret-for-this-test-only",
+    "ALLOWED_HOSTS": "127.0.0.1",
+}
 
 
 def copy_project(destination: Path) -> Path:

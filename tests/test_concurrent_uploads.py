@@ -19,7 +19,7 @@ from tests.browserless import AdminSession, post_photo
 from tests.factories import decode
 from tests.processes import (
     PASSWORD,
-    PLAIN_HTTP,
+    PRODUCTION,
     free_port,
     gunicorn_command,
     manage,
@@ -50,11 +50,7 @@ def large_jpeg() -> bytes:
 
 def test_sixteen_concurrent_large_uploads_with_one_name_are_all_kept(tmp_path):
     project, upload_dir, env = prepare_deployment(tmp_path)
-    env |= PLAIN_HTTP | {
-        "DEBUG": "false",
-        "SECRET_KEY": "a-long-random-secret-for-this-test-only",
-        "ALLOWED_HOSTS": "127.0.0.1",
-    }
+    env |= PRODUCTION
     for command in (
         ["shell", "--no-imports", "-c", CREATE_REGISTRANTS],
         ["collectstatic", "--no-input"],

@@ -19,7 +19,7 @@ from tests.browserless import AdminSession, raw_request, upload_photo_through_th
 from tests.factories import make_image_bytes
 from tests.processes import (
     PASSWORD,
-    PLAIN_HTTP,
+    PRODUCTION,
     free_port,
     gunicorn_command,
     manage,
@@ -40,11 +40,7 @@ urlpatterns.append(path("forced-failure/", _fail))
 @pytest.fixture
 def deployment(tmp_path):
     project, upload_dir, env = prepare_deployment(tmp_path)
-    env |= PLAIN_HTTP | {
-        "DEBUG": "false",
-        "SECRET_KEY": "a-long-random-secret-for-this-test-only",
-        "ALLOWED_HOSTS": "127.0.0.1",
-    }
+    env |= PRODUCTION
     collected = manage(project, "collectstatic", "--no-input", env=env)
     assert collected.returncode == 0, collected.stderr
     return project, env

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests import postgres
 from tests.processes import (
-    PLAIN_HTTP,
+    PRODUCTION,
     free_port,
     gunicorn_command,
     manage,
@@ -33,19 +32,10 @@ print("registrants:", Registrant.objects.count())
 """
 
 
-@pytest.fixture(scope="module")
-def server():
-    try:
-        with postgres.temporary_server() as server:
-            yield server
-    except postgres.Unavailable as reason:
-        pytest.skip(f"no PostgreSQL here: {reason}")
-
-
 @pytest.fixture
-def database_url(server):
+def database_url(postgres_server):
     """A new, empty database for each test."""
-    return server.create_database()
+    return postgres_server.create_database()
 
 
 def test_migrate_seed_and_constraints_work_on_postgresql(database_url, tmp_path):
@@ -66,11 +56,7 @@ def test_migrate_seed_and_constraints_work_on_postgresql(database_url, tmp_path)
 
 def test_gunicorn_on_postgresql_serves_uploads(database_url, tmp_path):
     project, upload_dir, env = prepare_deployment(tmp_path, database_url=database_url)
-    env |= PLAIN_HTTP | {
-        "DEBUG": "false",
-        "SECRET_KEY": "a-long-random-secret-for-this-test-only",
-        "ALLOWED_HOSTS": "127.0.0.1",
-    }
+    env |= PRODUCTION
     assert manage(project, "collectstatic", "--no-input", env=env).returncode == 0
     port = free_port()
 

@@ -16,11 +16,10 @@ from http import HTTPStatus
 import pytest
 from PIL import Image
 
-from tests import postgres
 from tests.browserless import AdminSession, post_photo
 from tests.processes import (
     PASSWORD,
-    PLAIN_HTTP,
+    PRODUCTION,
     free_port,
     gunicorn_command,
     manage,
@@ -42,15 +41,6 @@ for n in range({UPLOADS}):
 """
 
 
-@pytest.fixture(scope="module")
-def database_server():
-    try:
-        with postgres.temporary_server() as server:
-            yield server
-    except postgres.Unavailable as reason:
-        pytest.skip(f"no PostgreSQL here: {reason}")
-
-
 @pytest.fixture
 def s3(tmp_path):
     server = MotoServer(tmp_path)
@@ -67,21 +57,13 @@ def noise_png() -> bytes:
 
 
 def test_two_replicas_share_photos_through_one_bucket_and_one_database(
-    database_server, s3, tmp_path
+    postgres_server, s3, tmp_path
 ):
     bucket = s3.create_bucket("replicas")
     project, upload_dir, env = prepare_deployment(
-        tmp_path, database_url=database_server.create_database()
+        tmp_path, database_url=postgres_server.create_database()
     )
-    env |= (
-        PLAIN_HTTP
-        | environment(s3, bucket)
-        | {
-            "DEBUG": "false",
-            "SECRET_KEY": "a-long-random-secret-for-this-test-only",
-            "ALLOWED_HOSTS": "127.0.0.1",
-        }
-    )
+    env |= PRODUCTION | environment(s3, bucket)
     for command in (
         ["shell", "--no-imports", "-c", CREATE_REGISTRANTS],
         ["collectstatic", "--no-input"],

@@ -16,7 +16,7 @@ import pytest
 from tests.browserless import raw_request, upload_photo_through_the_admin
 from tests.factories import decode, make_image_bytes
 from tests.processes import (
-    PLAIN_HTTP,
+    PRODUCTION,
     free_port,
     gunicorn_command,
     manage,
@@ -107,11 +107,7 @@ def test_runserver_with_debug_on_serves_uploads_and_static(deployment, tmp_path)
 
 def test_gunicorn_with_debug_off_serves_uploads_and_hashed_static(deployment, tmp_path):
     project, upload_dir, env = deployment
-    env |= PLAIN_HTTP | {
-        "DEBUG": "false",
-        "SECRET_KEY": "a-long-random-secret-for-this-test-only",
-        "ALLOWED_HOSTS": "127.0.0.1",
-    }
+    env |= PRODUCTION
     collected = manage(project, "collectstatic", "--no-input", env=env)
     assert collected.returncode == 0, collected.stderr
     port = free_port()

@@ -23,7 +23,7 @@ from tests.browserless import AdminSession, encode_multipart
 from tests.factories import make_image_bytes
 from tests.processes import (
     PASSWORD,
-    PLAIN_HTTP,
+    PRODUCTION,
     PROJECT_DIR,
     free_port,
     gunicorn_command,
@@ -40,11 +40,7 @@ FLY = tomllib.loads((PROJECT_DIR / "fly.toml").read_text())
 def served(tmp_path):
     """A migrated copy with static files, and a gunicorn to start on it."""
     project, upload_dir, env = prepare_deployment(tmp_path)
-    env |= PLAIN_HTTP | {
-        "DEBUG": "false",
-        "SECRET_KEY": "a-long-random-secret-for-this-test-only",
-        "ALLOWED_HOSTS": "127.0.0.1",
-    }
+    env |= PRODUCTION
     assert manage(project, "collectstatic", "--no-input", env=env).returncode == 0
     port = free_port()
     log = (tmp_path / "log").open("wb")

@@ -15,7 +15,7 @@ import pytest
 from tests.browserless import raw_request
 from tests.factories import make_image_bytes
 from tests.processes import (
-    PLAIN_HTTP,
+    PRODUCTION,
     free_port,
     gunicorn_command,
     manage,
@@ -89,11 +89,7 @@ def test_runserver_serves_no_symlink_hard_link_or_left_over_file(leaky, tmp_path
 
 def test_gunicorn_collects_and_serves_none_of_them(leaky, tmp_path):
     layout, project, env = leaky
-    env |= PLAIN_HTTP | {
-        "DEBUG": "false",
-        "SECRET_KEY": "a-long-random-secret-for-this-test-only",
-        "ALLOWED_HOSTS": "127.0.0.1",
-    }
+    env |= PRODUCTION
     started = time.monotonic()
     collected = manage(project, "collectstatic", "--no-input", env=env)
     assert collected.returncode == 0, collected.stderr

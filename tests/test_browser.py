@@ -139,6 +139,38 @@ def test_staff_upload_a_photo_from_the_file_chooser_and_see_its_thumbnail(
     assert_image_loaded(page.get_by_alt_text("Photo of Ada Lovelace"))
 
 
+def test_staff_save_notes_twice_without_a_reload_and_see_a_conflict_to_merge(
+    page, site
+):
+    log_in(page, "mia")
+    card = page.locator("article.card", has_text="Ada Lovelace")
+    notes = card.locator("textarea[name=notes]")
+    messages = card.locator("[data-messages]")
+
+    for text in ("First note.", "Second note."):
+        notes.fill(text)
+        card.get_by_role("button", name="Save notes").click()
+        sync_api.expect(messages).to_have_text("Notes saved.")
+
+    # Another editor saves meanwhile: this page's version is now stale.
+    other = page.context.browser.new_page(base_url=site[0])
+    log_in(other, "mia")
+    other_card = other.locator("article.card", has_text="Ada Lovelace")
+    other_card.locator("textarea[name=notes]").fill("Theirs.")
+    other_card.get_by_role("button", name="Save notes").click()
+    sync_api.expect(other_card.locator("[data-messages]")).to_have_text("Notes saved.")
+    other.close()
+
+    notes.fill("Mine.")
+    card.get_by_role("button", name="Save notes").click()
+    sync_api.expect(messages).to_contain_text("Someone else changed these notes")
+    sync_api.expect(card.locator(".notes-form__theirs")).to_have_text("Theirs.")
+    notes.fill("Theirs. Mine.")
+    card.get_by_role("button", name="Save notes").click()
+    sync_api.expect(messages).to_have_text("Notes saved.")
+    sync_api.expect(card.locator(".notes-form__theirs")).to_have_count(0)
+
+
 def test_staff_without_javascript_upload_through_the_plain_form(
     browser, site, tmp_path
 ):

@@ -115,12 +115,43 @@
   }
 
   function enhanceNotesForm(card, form) {
+    const version = form.querySelector("[name=notes_version]");
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       send(form, "POST", new FormData(form)).then(function (result) {
+        const data = result.data || {};
+        if (data.registrant) {
+          // The saved text's version: the next save starts from it.
+          version.value = data.registrant.notes_version;
+          showTheirs(form, null);
+        } else if (data.notes) {
+          // A conflict: show their text; saving again (merged) replaces it.
+          version.value = data.notes.notes_version;
+          showTheirs(form, data.notes.theirs);
+        }
         handle(card, result);
       });
     });
+  }
+
+  function showTheirs(form, text) {
+    let shown = form.querySelector("[data-notes-theirs]");
+    if (text === null) {
+      if (shown) shown.remove();
+      return;
+    }
+    if (!shown) {
+      shown = document.createElement("div");
+      shown.dataset.notesTheirs = "";
+      const label = document.createElement("p");
+      label.className = "notes-form__theirs-label";
+      label.textContent = "Their notes, saved meanwhile:";
+      const pre = document.createElement("pre");
+      pre.className = "notes-form__theirs";
+      shown.append(label, pre);
+      form.querySelector("textarea").before(shown);
+    }
+    shown.querySelector("pre").textContent = text;
   }
 
   // A card shows only the forms the user's role may use (webinars.roles).

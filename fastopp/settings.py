@@ -11,6 +11,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -395,6 +396,33 @@ else:
 # often per process, however often it is asked (webinars.readiness).
 READINESS_CACHE_SECONDS = env.float("READINESS_CACHE_SECONDS", default=10)
 
+# Where browsers fetch photos from when /static/uploads/ redirects to the
+# bucket (no MEDIA_PROXY): the page's Content-Security-Policy allows it.
+MEDIA_ORIGINS = []
+if STORAGE_BACKEND != "local" and not MEDIA_PROXY:
+    bucket_domain = upload_storage_options.get("custom_domain") or (
+        upload_storage_options.get("custom_endpoint")
+    )
+    if bucket_domain:
+        MEDIA_ORIGINS = [
+            bucket_domain if "://" in bucket_domain else f"https://{bucket_domain}"
+        ]
+    elif STORAGE_BACKEND == "s3":
+        MEDIA_ORIGINS = [S3_ENDPOINT_URL or "https://*.amazonaws.com"]
+    elif STORAGE_BACKEND == "gcs":
+        MEDIA_ORIGINS = ["https://storage.googleapis.com"]
+    else:  # azure
+        blob_endpoint = dict(
+            part.split("=", 1)
+            for part in azure_connection_string.split(";")
+            if "=" in part
+        ).get("BlobEndpoint")
+        MEDIA_ORIGINS = [blob_endpoint or "https://*.blob.core.windows.net"]
+    # Origins only: CSP ignores a source's path once a request was redirected.
+    MEDIA_ORIGINS = [
+        "{0.scheme}://{0.netloc}".format(urlsplit(origin)) for origin in MEDIA_ORIGINS
+    ]
+
 STORAGES = {
     # Photos: a new photo never replaces a file.
     "default": {"BACKEND": upload_backend, "OPTIONS": photo_options},
@@ -449,8 +477,9 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        # blob: for the staff page's preview of a photo before it is sent.
-        "img-src": [SELF, "blob:"],
+        # blob: for the staff page's preview of a photo before it is sent;
+        # the bucket's origin when photos redirect there.
+        "img-src": [SELF, "blob:", *MEDIA_ORIGINS],
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],

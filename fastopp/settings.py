@@ -249,7 +249,7 @@ STATICFILES_FINDERS = [
 
 # Uploads: UPLOAD_DIR is the only setting that says where they are stored,
 # and they are always served under /static/uploads/ (webinars.views.media).
-# An empty UPLOAD_DIR (as an unset `${UPLOAD_DIR}` in compose files gives)
+# An empty UPLOAD_DIR (as an unset variable in a deployment template gives)
 # means the default.
 UPLOAD_DIR = env.str("UPLOAD_DIR", default="") or "static/uploads"
 MEDIA_ROOT = project_path(UPLOAD_DIR)

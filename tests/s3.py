@@ -94,7 +94,7 @@ class MotoServer:
 
 
 def storage_options(server: MotoServer, bucket: str, **overrides) -> dict:
-    """OPTIONS for webinars.storage.S3UploadStorage against the server."""
+    """OPTIONS for webinars.storage.s3.S3UploadStorage against the server."""
     return {
         "bucket_name": bucket,
         "endpoint_url": server.endpoint,

@@ -142,7 +142,8 @@ def storage_warnings() -> list[Warning]:
         return []
     storage = files.photo_storage()
     warnings = []
-    if os.environ.get("UPLOAD_DIR"):
+    # The Docker image sets UPLOAD_DIR=/app/uploads itself.
+    if os.environ.get("UPLOAD_DIR", "/app/uploads") != "/app/uploads":
         warnings.append(
             Warning(
                 f"UPLOAD_DIR is set but STORAGE_BACKEND is "

@@ -80,13 +80,13 @@ def probe() -> UploadDirProbe:
     return UploadDirProbe(str(root), created=created)
 
 
-def probe_bucket() -> BucketProbe:
+def probe_bucket(*, versioning: bool = True) -> BucketProbe:
     """Write a probe object to the upload storage, delete it, read versioning."""
     try:
         files.write_probe("")
     except OSError as exc:
         return BucketProbe(fault=files.storage_fault(exc))
-    versioning = getattr(files.photo_storage(), "versioning", None)
+    versioning = versioning and getattr(files.photo_storage(), "versioning", None)
     try:
         return BucketProbe(versioning=versioning() if versioning else None)
     except OSError:  # may write but not read the bucket's settings

@@ -51,7 +51,7 @@ class StorageFault(Exception):
     def __init__(self, reason: str, code: str):
         super().__init__(reason)
         self.reason = reason
-        self.code = code  # "full", "read_only", "forbidden" or "failed"
+        self.code = code  # a key of STORAGE_FAULTS' codes: "full", "unreachable"...
 
     @property
     def message(self) -> str:

@@ -120,12 +120,19 @@ class SessionIdleMiddleware:
 
     def __call__(self, request):
         if not request.path_info.startswith(settings.MEDIA_URL) and (
-            request.user.is_authenticated
+            self._signed_in(request)
         ):
             now = int(time.time())
             if now - request.session.get("seen_at", 0) >= self.RENEW_AFTER_SECONDS:
                 request.session["seen_at"] = now  # saved with a new expiry
         return self.get_response(request)
+
+    def _signed_in(self, request) -> bool:
+        try:
+            return request.user.is_authenticated
+        except (OperationalError, InterfaceError):
+            # The database is down: the view, reaching it too, answers 503.
+            return False
 
 
 class RequestBodyMiddleware:

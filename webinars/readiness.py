@@ -73,7 +73,8 @@ def _unapplied_migrations() -> list[str]:
 def uploads_problem() -> Problem | None:
     """Say whether UPLOAD_DIR (or the bucket) takes a file; never create it."""
     if not files.is_local_storage():
-        bucket = diagnostics.probe_bucket()  # an object written and deleted
+        # An object written and deleted (not versioning: check_uploads asks).
+        bucket = diagnostics.probe_bucket(versioning=False)
         if bucket.ok:
             return None
         return Problem(bucket.fault.code, f"The upload storage failed: {bucket.fault}")

@@ -174,4 +174,10 @@ class AzureUploadStorage(AzureStorage):
     exists = _translated(AzureStorage.exists)
     size = _translated(AzureStorage.size)
     get_modified_time = _translated(AzureStorage.get_modified_time)
-    _open = _translated(AzureStorage._open)
+
+    @_translated
+    def _open(self, name, mode="rb"):
+        file = super()._open(name, mode)
+        if "r" in mode:
+            file.file  # noqa: B018 (downloads now, so a missing blob is an OSError here)
+        return file

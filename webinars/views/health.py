@@ -55,7 +55,8 @@ class ProbeMiddleware:
     Platforms probe a container at its own address over plain HTTP: the Host
     header is an IP that ALLOWED_HOSTS rightly refuses (400), and
     SECURE_SSL_REDIRECT would answer 301. The probes say nothing that depends
-    on the host, so they skip both. List this first in MIDDLEWARE.
+    on the host, so they skip both. List it before SecurityMiddleware and
+    CommonMiddleware (only the request-id middleware comes first).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):

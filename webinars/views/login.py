@@ -5,12 +5,14 @@ the answer a locked-out login gets, HTML or JSON, with status 429.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 from datetime import timedelta
 from http import HTTPStatus
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -53,9 +55,9 @@ def locked_out(request: HttpRequest, response=None, credentials=None) -> HttpRes
     # The account and address an administrator may need to unlock; never
     # the password.
     logger.warning(
-        "Login locked out after %s failed attempts: account %r from %s on %s.",
+        "Login locked out after %s failed attempts: %s from %s on %s.",
         settings.AXES_FAILURE_LIMIT,
-        (credentials or {}).get("username", ""),
+        _account((credentials or {}).get("username", "")),
         client_address(request),
         request.path,
     )
@@ -72,3 +74,16 @@ def locked_out(request: HttpRequest, response=None, credentials=None) -> HttpRes
     # Each attempt during the lockout starts it again, so this is the wait.
     answer["Retry-After"] = str(math.ceil(cool_off().total_seconds()))
     return answer
+
+
+def _account(username: str) -> str:
+    """Name an account for the log by id, never by what was typed (an email?)."""
+    user = (
+        get_user_model()
+        ._default_manager.filter(**{get_user_model().USERNAME_FIELD: username})
+        .first()
+    )
+    if user is not None:
+        return f"account id {user.pk}"
+    digest = hashlib.sha256(username.encode()).hexdigest()[:12]
+    return f"an unknown account (name's sha256 {digest}...)"

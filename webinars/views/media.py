@@ -38,6 +38,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from webinars import files
+from webinars.views.errors import error_response
 
 logger = logging.getLogger(__name__)
 
@@ -210,10 +211,11 @@ def _proxy(request: HttpRequest, storage, name: str) -> HttpResponse:
         raise Http404("No such upload.") from exc
     except OSError as exc:
         logger.warning("Upload %r cannot be read from its bucket: %s", name, exc)
-        response = HttpResponse(
-            "The photo storage cannot be reached right now.",
-            status=HTTPStatus.SERVICE_UNAVAILABLE,
-            content_type="text/plain; charset=utf-8",
+        response = error_response(
+            request,
+            "503.html",
+            "The photo storage cannot be reached right now. Please try again.",
+            HTTPStatus.SERVICE_UNAVAILABLE,
         )
         response["Retry-After"] = "30"
         return response

@@ -38,14 +38,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, quiet: bool = False, **options):
+        scanner = scanning.status() if scanning.is_enabled() else None
         if not files.is_local_storage():
-            return self.check_bucket(quiet)
+            return self.check_bucket(quiet, scanner)
         root = Path(settings.MEDIA_ROOT)
         before = _directory_state(root)
-        probe = diagnostics.probe() if files.is_local_storage() else None
-        problems = checks.upload_dir_errors(probe) if probe else []
-        scanner = scanning.status() if scanning.is_enabled() else None
-        problems += _scanner_errors(scanner)
+        probe = diagnostics.probe()
+        problems = checks.upload_dir_errors(probe) + _scanner_errors(scanner)
         if quiet and not problems:
             return
         for label, value in [*_report(root, before, probe), _scan_line(scanner)]:
@@ -60,9 +59,10 @@ class Command(BaseCommand):
             )
         self.stdout.write(self.style.SUCCESS("UPLOAD_DIR works."))
 
-    def check_bucket(self, quiet: bool) -> None:
+    def check_bucket(self, quiet: bool, scanner) -> None:
         probe = diagnostics.probe_bucket()
-        if quiet and probe.ok:
+        scanner_problems = _scanner_errors(scanner)
+        if quiet and probe.ok and not scanner_problems:
             return
         backend = type(storages["default"])
         lines = {
@@ -78,9 +78,11 @@ class Command(BaseCommand):
         }
         if probe.versioning:
             lines["Versioning"] = probe.versioning
+        label, value = _scan_line(scanner)
+        lines[label] = value
         for label, value in lines.items():
             self.stdout.write(f"{label + ':':<17} {value}")
-        for warning in checks.storage_warnings():
+        for warning in [*checks.storage_warnings(), *_scanner_warnings(scanner)]:
             self.stdout.write(
                 self.style.WARNING(f"Warning: {warning.msg}\nFix: {warning.hint}")
             )
@@ -89,6 +91,12 @@ class Command(BaseCommand):
                 f"The upload storage does not work: {probe.fault.reason}.\n"
                 "Fix: check STORAGE_BACKEND, the bucket's name and endpoint and "
                 "the credentials (docs/object-storage.md)."
+            )
+        if scanner_problems:
+            raise CommandError(
+                "\n".join(
+                    f"{error.msg}\nFix: {error.hint}" for error in scanner_problems
+                )
             )
         if probe.versioning == "Off":
             self.stdout.write(

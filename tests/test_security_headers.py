@@ -90,6 +90,9 @@ def test_a_signed_in_photo_request_costs_no_database_query(
     (upload_dir / "photos").mkdir()
     (upload_dir / "photos" / "portrait.png").write_bytes(make_image_bytes())
     client.force_login(make_user("mia", role="marketing"))
+    # The list of withheld deletions is read at most every couple of
+    # seconds per process (services.withheld_names), not per request.
+    client.get("/static/uploads/photos/portrait.png")
 
     with django_assert_num_queries(0):
         response = client.get("/static/uploads/photos/portrait.png")

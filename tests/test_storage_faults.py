@@ -12,6 +12,7 @@ import subprocess
 from http import HTTPStatus
 
 import pytest
+from django.core.management import call_command
 from django.db import OperationalError, connection
 from PIL import Image
 
@@ -21,7 +22,7 @@ from tests.factories import (
     make_registrant,
     make_upload,
 )
-from webinars.models import PhotoEvent
+from webinars.models import PendingDeletion, PhotoEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +87,40 @@ def test_a_read_only_volume_answers_503_and_keeps_the_previous_photo(
     assert "the upload volume is read-only" in response.json()["error"]
     assert_nothing_changed(registrant, volume, before)
     assert "Read-only file system" in caplog.text
+
+
+def test_a_photo_deleted_on_a_read_only_volume_is_withheld_then_removed(
+    root_client,
+    client,
+    settings,
+    tmp_path,
+    mount_tmpfs,
+    django_capture_on_commit_callbacks,
+):
+    volume = mount_tmpfs(tmp_path / "volume")
+    settings.MEDIA_ROOT = str(volume)
+    registrant = make_registrant(photo=make_upload("small.png"), is_public=True)
+    url = f"/static/uploads/{registrant.photo.name}"
+    assert client.get(url).status_code == HTTPStatus.OK
+    stored = files_in(volume)
+    subprocess.run(["mount", "-o", "remount,ro", str(volume)], check=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = root_client.post(f"/delete-photo/{registrant.pk}", **JSON)
+
+    assert response.json()["message"] == "Photo deleted."
+    assert files_in(volume) == stored  # the volume kept them
+    assert client.get(url).status_code == HTTPStatus.NOT_FOUND  # at once
+    assert PendingDeletion.objects.count() == len(stored)
+
+    subprocess.run(["mount", "-o", "remount,rw", str(volume)], check=True)
+    out = io.StringIO()
+    call_command("cleanup_uploads", stdout=out)
+
+    assert "3 file(s) whose deletion had failed deleted now." in out.getvalue()
+    assert files_in(volume) == set()
+    assert not PendingDeletion.objects.exists()
+    assert client.get(url).status_code == HTTPStatus.NOT_FOUND
 
 
 FAULTS = [

@@ -239,18 +239,19 @@ def quarantine_photo(photo_name: str) -> str:
     return saved
 
 
-def delete_photo_files(photo_name: str) -> None:
-    """Delete a photo and its thumbnails; a failure is logged, never raised."""
-    for name in file_names(photo_name):
-        delete_quietly(name)
+def delete_photo_files(photo_name: str) -> list[str]:
+    """Delete a photo and its thumbnails; return the names that stayed (logged)."""
+    return [name for name in file_names(photo_name) if not delete_quietly(name)]
 
 
-def delete_quietly(name: str) -> None:
-    """Delete one file; a failure is logged, never raised."""
+def delete_quietly(name: str) -> bool:
+    """Delete one file; say whether it is gone. A failure is logged, never raised."""
     try:
         storage_for(name).delete(name)
     except OSError as exc:
         logger.warning("Upload %r could not be deleted: %s", name, exc)
+        return False
+    return True
 
 
 def write_probe(directory: str) -> None:

@@ -219,3 +219,21 @@ class PhotoEvent(models.Model):
         return (
             f"{self.get_action_display()}: {self.registrant_label} ({self.file_name})"
         )
+
+
+class PendingDeletion(models.Model):
+    """
+    An upload file that no row refers to any more but could not be deleted
+    (a read-only or failing volume): it is no longer served, and
+    `cleanup_uploads` (or the next deletion) tries again.
+    """
+
+    name = models.CharField("file", max_length=200, unique=True)
+    since = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["since"]
+
+    def __str__(self):
+        return self.name

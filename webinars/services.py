@@ -17,16 +17,17 @@ import contextlib
 import contextvars
 import hashlib
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import DatabaseError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from webinars import files, photos
-from webinars.models import PhotoEvent, Registrant, Webinar
+from webinars.models import PendingDeletion, PhotoEvent, Registrant, Webinar
 from webinars.photos import PreparedPhoto
 
 logger = logging.getLogger(__name__)
@@ -334,8 +335,74 @@ def photo_files_delete_unless_referenced(*, name: str) -> bool:
     """Delete a photo's files unless a registrant refers to it; say if deleted."""
     if not name or Registrant.objects.filter(photo=name).exists():
         return False
-    files.delete_photo_files(name)
-    return True
+    stayed = files.delete_photo_files(name)
+    if stayed:
+        pending_deletions_record(names=stayed)
+    else:
+        pending_deletions_retry()  # the storage works again: finish the others
+    return not stayed
+
+
+# Files to delete that stayed (PendingDeletion), as this process last read
+# them: the media view serves none of them. Read again at most every
+# WITHHELD_REFRESH_SECONDS, so that serving a photo costs no query.
+WITHHELD_REFRESH_SECONDS = 2.0
+_withheld: dict[str, tuple[float, frozenset[str]]] = {}
+
+
+def withheld_names() -> frozenset[str]:
+    """Return the upload files that must not be served: deleted, still stored."""
+    now = time.monotonic()
+    kept = _withheld.get("names")
+    if kept and now - kept[0] < WITHHELD_REFRESH_SECONDS:
+        return kept[1]
+    try:
+        names = frozenset(PendingDeletion.objects.values_list("name", flat=True))
+    except DatabaseError:  # the pages say so; photos go on being served
+        names = kept[1] if kept else frozenset()
+    _withheld["names"] = (now, names)
+    return names
+
+
+def pending_deletions_record(*, names: Iterable[str]) -> None:
+    """Remember files that could not be deleted; stop serving them at once."""
+    names = list(names)
+    for name in names:
+        record, created = PendingDeletion.objects.get_or_create(name=name)
+        if not created:
+            PendingDeletion.objects.filter(pk=record.pk).update(
+                attempts=F("attempts") + 1
+            )
+    kept = _withheld.get("names")
+    _withheld["names"] = (
+        time.monotonic(),
+        (kept[1] if kept else frozenset()) | set(names),
+    )
+    logger.warning(
+        "%s upload file(s) could not be deleted and are withheld until "
+        "cleanup_uploads deletes them: %s",
+        len(names),
+        names,
+    )
+
+
+def pending_deletions_retry() -> tuple[int, int]:
+    """Delete the files that stayed before; return (deleted, still there)."""
+    deleted = stayed = 0
+    for record in PendingDeletion.objects.all():
+        if Registrant.objects.filter(photo=record.name).exists():
+            record.delete()  # referred to again (restored): nothing to delete
+        elif files.delete_quietly(record.name):
+            record.delete()
+            deleted += 1
+        else:
+            PendingDeletion.objects.filter(pk=record.pk).update(
+                attempts=F("attempts") + 1
+            )
+            stayed += 1
+    if deleted:
+        _withheld.clear()
+    return deleted, stayed
 
 
 # The photos written inside unsaved_photos_removed() blocks, innermost last.

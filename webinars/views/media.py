@@ -37,7 +37,7 @@ from django.utils.http import http_date, parse_http_date_safe, quote_etag
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from webinars import files
+from webinars import files, services
 from webinars.views.errors import error_response
 
 logger = logging.getLogger(__name__)
@@ -74,6 +74,8 @@ class StoredFile:
 def serve(request: HttpRequest, path: str) -> HttpResponse:
     """Answer a GET or HEAD for the upload at path below MEDIA_URL."""
     name = storage_name(path)
+    if name in services.withheld_names():  # deleted, but the volume kept it
+        raise Http404("No such upload.")
     storage = files.storage_for(name)
     direct_url = getattr(storage, "direct_url", None)
     if direct_url and not settings.MEDIA_PROXY:

@@ -10,7 +10,8 @@ from webinars import services
 class Command(BaseCommand):
     help = (
         "List upload files no registrant refers to (orphans) and registrants "
-        "whose photo file is missing. Nothing is deleted without --delete."
+        "whose photo file is missing. Nothing is deleted without --delete, "
+        "except files whose deletion failed before (a read-only volume)."
     )
 
     def add_arguments(self, parser):
@@ -29,6 +30,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, delete=False, min_age=60, **options):
+        # Deletions that failed before (a read-only volume): always retried.
+        deleted, stayed = services.pending_deletions_retry()
+        if deleted or stayed:
+            self.stdout.write(
+                f"{deleted} file(s) whose deletion had failed deleted now"
+                + (f", {stayed} still failing." if stayed else ".")
+            )
         inventory = services.uploads_inventory()
         for name in inventory.orphans:
             self.stdout.write(f"orphan   {name}")

@@ -10,6 +10,9 @@ from django.utils.http import http_date
 
 from tests.factories import make_image_bytes
 
+# The view reads the withheld deletions (services.withheld_names) now and then.
+pytestmark = pytest.mark.django_db
+
 PHOTO_URL = "/static/uploads/photos/portrait.png"
 
 

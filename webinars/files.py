@@ -176,7 +176,7 @@ def store_photo(
     written = []
     try:
         for storage, file_name, data in planned:
-            written.append(_create(storage, file_name, data))
+            written.append(create(storage, file_name, data))
     except OSError as exc:
         _log_failed_write([name], exc)
         for file_name in written:
@@ -209,7 +209,8 @@ def store_thumbnails(photo_name: str, thumbnails: dict[str, bytes]) -> None:
         raise storage_fault(exc) from exc
 
 
-def _create(storage: Storage, name: str, content: bytes) -> str:
+def create(storage: Storage, name: str, content: bytes) -> str:
+    """Write a new file under exactly this name; FileExistsError if it is taken."""
     saved = storage.save(name, ContentFile(content))
     if saved != name:  # a UUID name was taken: something is badly wrong
         storage.delete(saved)
@@ -268,13 +269,14 @@ def read_file(name: str) -> bytes:
         return file.read()
 
 
-def stored_files() -> list[str]:
+def stored_files(storage: Storage | None = None) -> list[str]:
     """Return every file in the served directories, temporary ones included."""
+    storage = storage or photo_storage()
     names, pending = [], sorted(SERVED_DIRECTORIES)
     while pending:
         directory = pending.pop()
         try:
-            directories, found = photo_storage().listdir(directory)
+            directories, found = storage.listdir(directory)
         except (FileNotFoundError, NotADirectoryError):
             continue
         names += [f"{directory}/{name}" for name in found]

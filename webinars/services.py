@@ -388,12 +388,24 @@ class UploadsInventory:
     missing: list[str]  # files of referred photos that are not stored
 
 
-def uploads_inventory() -> UploadsInventory:
-    """Compare the stored files with the registrants' photos."""
-    referred = frozenset(
+def referred_photos() -> frozenset[str]:
+    """Return the names of the photos rows refer to."""
+    return frozenset(
         Registrant.objects.exclude(photo="").values_list("photo", flat=True)
     )
-    expected = {name for photo in referred for name in files.file_names(photo)}
+
+
+def referred_file_names() -> list[str]:
+    """Return every file rows refer to: the photos and their thumbnails."""
+    return sorted(
+        name for photo in referred_photos() for name in files.file_names(photo)
+    )
+
+
+def uploads_inventory() -> UploadsInventory:
+    """Compare the stored files with the registrants' photos."""
+    referred = referred_photos()
+    expected = set(referred_file_names())
     stored = set(files.stored_files())
     return UploadsInventory(
         photos=referred,

@@ -87,6 +87,9 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "webinars",
+    # Django's Tasks API (backported): deferred deletions of replaced photos
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -294,6 +297,28 @@ upload_backend, photo_options, thumbnail_options = (
         env, STORAGE_BACKEND, expiry=MEDIA_URL_EXPIRY, proxy=MEDIA_PROXY
     )
 )
+
+# Photo versions (docs/uploads.md): the last PHOTO_VERSIONS_KEEP photos of each
+# registrant are kept for staff to restore (0: a replaced photo is deleted
+# once the change commits). A replaced public photo's URL keeps answering for
+# PHOTO_DELETE_GRACE seconds, for pages and CDNs that still link it; a
+# private one's stops at once.
+PHOTO_VERSIONS_KEEP = env.int("PHOTO_VERSIONS_KEEP", default=0)
+PHOTO_DELETE_GRACE = env.int("PHOTO_DELETE_GRACE", default=3600)
+# Deferred work (those deletions) on Django's Tasks API: "immediate" runs it
+# in the request (due deletions then happen at the next photo change, or by
+# `manage.py cleanup_uploads`); "database" queues it for `manage.py db_worker`.
+TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="immediate")
+if TASKS_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}; "
+        f"it is {TASKS_BACKEND!r}."
+    )
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
 
 # /readyz runs its checks (a query, a file written to UPLOAD_DIR) at most this
 # often per process, however often it is asked (webinars.readiness).

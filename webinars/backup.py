@@ -32,7 +32,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from webinars import files, transfer
-from webinars.models import PhotoEvent, Registrant, Webinar
+from webinars.models import PhotoEvent, PhotoVersion, Registrant, Webinar
 
 FORMAT = "fastopp-uploads-backup"
 VERSION = 1
@@ -75,7 +75,7 @@ class _ExactEncoder(DjangoJSONEncoder):
 
 def data_models() -> list:
     """Return the models a backup holds, in the order they load."""
-    return [Group, get_user_model(), Webinar, Registrant, PhotoEvent]
+    return [Group, get_user_model(), Webinar, Registrant, PhotoEvent, PhotoVersion]
 
 
 def data_fixture() -> bytes:
@@ -92,10 +92,12 @@ def data_fixture() -> bytes:
 
 
 def backed_up_names(storage: Storage) -> list[str]:
-    """Return the files a backup holds: everything served, no hidden files."""
+    """Return the files a backup holds: served ones and kept versions."""
     return [
         name
-        for name in files.stored_files(storage)
+        for name in files.stored_files(
+            storage, {*files.SERVED_DIRECTORIES, files.VERSION_DIRECTORY}
+        )
         if not name.rpartition("/")[2].startswith(".")
     ]
 

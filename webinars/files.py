@@ -43,6 +43,9 @@ PRIVATE_MARKER = "-private"
 # Where scan_uploads moves photos a malware scan flags: under UPLOAD_DIR but
 # outside the served directories, so never served, listed or cleaned up.
 QUARANTINE_DIRECTORY = "quarantine"
+# Where kept photo versions live (PHOTO_VERSIONS_KEEP): under UPLOAD_DIR but
+# outside the served directories, so only the staff view reaches them.
+VERSION_DIRECTORY = "versions"
 
 
 class StorageFault(Exception):
@@ -227,6 +230,24 @@ def _log_failed_write(names: Iterable[str], exc: OSError) -> None:
     )
 
 
+def version_name(photo_name: str) -> str:
+    """Return where a replaced photo is kept: versions/<its file name>."""
+    return f"{VERSION_DIRECTORY}/{photo_name.rpartition('/')[2]}"
+
+
+def keep_version(photo_name: str) -> str:
+    """Copy a photo and its thumbnails under versions/; return the kept name."""
+    kept = version_name(photo_name)
+    for source, target in zip(file_names(photo_name), file_names(kept), strict=True):
+        try:
+            content = read_file(source)
+        except FileNotFoundError:
+            continue  # a missing thumbnail is rebuilt when restored
+        if not storage_for(target).exists(target):
+            create(photo_storage(), target, content)
+    return kept
+
+
 def quarantine_photo(photo_name: str) -> str:
     """Move a photo into the quarantine directory, delete its thumbnails; say where."""
     content = read_file(photo_name)
@@ -269,10 +290,12 @@ def read_file(name: str) -> bytes:
         return file.read()
 
 
-def stored_files(storage: Storage | None = None) -> list[str]:
+def stored_files(
+    storage: Storage | None = None, directories: Iterable[str] = SERVED_DIRECTORIES
+) -> list[str]:
     """Return every file in the served directories, temporary ones included."""
     storage = storage or photo_storage()
-    names, pending = [], sorted(SERVED_DIRECTORIES)
+    names, pending = [], sorted(directories)
     while pending:
         directory = pending.pop()
         try:

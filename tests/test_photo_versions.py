@@ -192,3 +192,15 @@ def test_a_version_file_needs_a_staff_login(client):
 
     assert response.status_code == HTTPStatus.FOUND
     assert "/accounts/login/" in response["Location"]
+
+
+def test_deleting_a_registrant_deletes_its_kept_versions_too(upload_dir):
+    ada = make_registrant(is_public=True, photo=make_upload(color="red"))
+    replace(ada, "blue")
+    assert stored(upload_dir, "versions")
+
+    services.registrants_delete(registrants=Registrant.objects.filter(pk=ada.pk))
+
+    assert stored(upload_dir, "versions") == set()
+    assert stored(upload_dir, "photos") == set()
+    assert not PhotoVersion.objects.exists()

@@ -418,8 +418,15 @@ def registrants_delete(*, registrants: QuerySet[Registrant], user: User = None) 
         for registrant in doomed:
             if registrant.photo:
                 _log(PhotoEvent.Action.DELETED_WITH_REGISTRANT, registrant, user)
+        versions = PhotoVersion.objects.filter(registrant__in=doomed)
+        # Kept versions, and replaced photos still in their grace period, go too.
+        version_files = [
+            name
+            for version in versions
+            for name in (version.file_name, version.photo_name)
+        ]
         Registrant.objects.filter(pk__in=[r.pk for r in doomed]).delete()
-        _delete_files_on_commit(r.photo.name for r in doomed)
+        _delete_files_on_commit([*(r.photo.name for r in doomed), *version_files])
     return len(doomed)
 
 

@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from webinars import files, roles, services
+from webinars import files, roles, services, usage
 from webinars.forms import PhotoField
 from webinars.models import PhotoEvent, PhotoVersion, Registrant, Webinar
 from webinars.views.access import refusal_status, storage_fault_status
@@ -232,7 +232,9 @@ class RegistrantAdmin(DateHierarchyAdmin):
 
     def get_urls(self):
         restore = self.admin_site.admin_view(self.restore_photo_view)
+        usage_view = self.admin_site.admin_view(self.uploads_usage_view)
         return [
+            path("uploads-usage/", usage_view, name="webinars_uploads_usage"),
             path(
                 "<path:object_id>/restore-photo/<int:version_id>/",
                 restore,
@@ -240,6 +242,19 @@ class RegistrantAdmin(DateHierarchyAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def uploads_usage_view(self, request):
+        """Show what the uploads take, to staff who see every registrant."""
+        if not roles.sees_every_registrant(request.user):
+            raise PermissionDenied("Only marketing and superusers see storage usage.")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Storage usage",
+            "usage": usage.uploads_usage(),
+            "kept_versions": usage.kept_versions(),
+        }
+        return TemplateResponse(request, "admin/webinars/uploads_usage.html", context)
 
     def restore_photo_view(self, request, object_id, version_id):
         """Confirm, then make a kept version the registrant's photo again."""

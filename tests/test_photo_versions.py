@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import time
 from http import HTTPStatus
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -204,3 +205,31 @@ def test_deleting_a_registrant_deletes_its_kept_versions_too(upload_dir):
     assert stored(upload_dir, "versions") == set()
     assert stored(upload_dir, "photos") == set()
     assert not PhotoVersion.objects.exists()
+
+
+def test_withdrawn_consent_ends_the_grace_of_replaced_photos_at_once(
+    client, upload_dir
+):
+    ada = make_registrant(is_public=True, photo=make_upload(color="red"))
+    old = ada.photo.name
+    replace(ada, "blue")
+    assert client.get(url(old)).status_code == HTTPStatus.OK
+
+    ada.is_public = False
+    services.registrant_details_save(registrant=ada, fields=["is_public"])
+
+    assert client.get(url(old)).status_code == HTTPStatus.NOT_FOUND
+    assert ada.photo_versions.get().served_until is None  # its kept copy stays
+
+
+def test_cleanup_uploads_deletes_what_a_worker_would_after_the_grace(upload_dir):
+    ada = make_registrant(is_public=True, photo=make_upload(color="red"))
+    old = ada.photo.name
+    replace(ada, "blue")
+    time.sleep(GRACE + 0.5)
+
+    out = StringIO()
+    call_command("cleanup_uploads", "--delete", stdout=out)
+
+    assert "1 replaced photo(s) deleted after their grace." in out.getvalue()
+    assert not (upload_dir / old).exists()

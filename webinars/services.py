@@ -174,6 +174,15 @@ def _retire(current: Registrant) -> None:
     transaction.on_commit(lambda: photo_version_keep(pk=version.pk), robust=True)
 
 
+def _end_grace(registrant: Registrant) -> None:
+    """End the grace period of a registrant's replaced photos, once committed."""
+    ended = registrant.photo_versions.filter(served_until__gt=timezone.now()).update(
+        served_until=timezone.now()
+    )
+    if ended:
+        transaction.on_commit(photo_files_sweep, robust=True)
+
+
 def _grace_end(name: str) -> datetime:
     """Return until when a replaced photo's URL answers: at once if private."""
     if files.is_private_name(name):
@@ -358,6 +367,8 @@ def registrant_details_save(
                     user,
                     replaced_file_name=current.photo.name if renamed else "",
                 )
+            if not consent:  # replaced photos' old URLs stop now, as the photo's
+                _end_grace(current)
     except (DatabaseError, Registrant.DoesNotExist):
         if renamed:
             files.delete_photo_files(renamed)

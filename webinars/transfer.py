@@ -36,6 +36,10 @@ class Side:
     label: str
     storage: Storage
 
+    @property
+    def where(self) -> str:
+        return describe(self.storage)
+
 
 @dataclass(frozen=True)
 class Outcome:

@@ -92,9 +92,9 @@ class Command(BaseCommand):
             )
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc), returncode=NOT_CONFIGURED) from exc
-        if source.label == destination.label:
+        if source.where == destination.where:
             raise CommandError(
-                f"The source and the destination are the same: {source.label}.",
+                f"The source and the destination are the same: {source.where}.",
                 returncode=NOT_CONFIGURED,
             )
         return source, destination

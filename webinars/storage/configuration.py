@@ -111,6 +111,8 @@ def _s3(env: environ.Env, *, prefix: str, expiry: int) -> dict:
         "secret_key": env.str("S3_SECRET_KEY", default="")
         or env.str("AWS_SECRET_ACCESS_KEY", default="")
         or None,
+        # Temporary credentials (an assumed role) come with a session token.
+        "security_token": env.str("AWS_SESSION_TOKEN", default="") or None,
         "custom_domain": custom_domain.split("://")[-1].rstrip("/") or None,
         "location": prefix,
         "querystring_expire": expiry,

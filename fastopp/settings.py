@@ -11,11 +11,12 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from webinars.storage import configuration as storage_configuration
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -86,6 +87,9 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "webinars",
+    # Django's Tasks API (backported): deferred deletions of replaced photos
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -277,18 +281,7 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 5
 # Where photos are stored: the local disk at UPLOAD_DIR, or a bucket
 # (docs/object-storage.md). Either way they are linked and served at
 # MEDIA_URL. Upstream FastOpp's STORAGE_TYPE is read too.
-STORAGE_BACKENDS = ("local", "s3", "gcs", "azure")
-STORAGE_BACKEND = (
-    env.str("STORAGE_BACKEND", default="") or env.str("STORAGE_TYPE", default="")
-).lower() or "local"
-STORAGE_BACKEND = {"filesystem": "local", "fs": "local"}.get(
-    STORAGE_BACKEND, STORAGE_BACKEND
-)
-if STORAGE_BACKEND not in STORAGE_BACKENDS:
-    raise ImproperlyConfigured(
-        f"STORAGE_BACKEND must be one of {', '.join(STORAGE_BACKENDS)}; "
-        f"it is {STORAGE_BACKEND!r}."
-    )
+STORAGE_BACKEND = storage_configuration.backend_name(env)
 # Keys are <STORAGE_PREFIX>/photos/<uuid>.<ext>, as on disk.
 STORAGE_PREFIX = env.str("STORAGE_PREFIX", default="").strip("/")
 # With a bucket, /static/uploads/<name> answers 302 to a signed URL valid for
@@ -296,101 +289,36 @@ STORAGE_PREFIX = env.str("STORAGE_PREFIX", default="").strip("/")
 # the object itself.
 MEDIA_URL_EXPIRY = env.int("MEDIA_URL_EXPIRY", default=300)
 MEDIA_PROXY = env.bool("MEDIA_PROXY", default=False)
+# The variables of each backend are read in webinars/storage/configuration.py,
+# which transfer_uploads also uses for the other side of a move. The local
+# backend is UploadStorage (atomic writes, webinars/storage/) at MEDIA_ROOT.
+upload_backend, photo_options, thumbnail_options = (
+    storage_configuration.upload_storages(
+        env, STORAGE_BACKEND, expiry=MEDIA_URL_EXPIRY, proxy=MEDIA_PROXY
+    )
+)
 
-if STORAGE_BACKEND == "s3":
-    from botocore.config import Config as BotocoreConfig
-
-    S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="") or env.str(
-        "AWS_ENDPOINT_URL_S3", default=""
+# Photo versions (docs/uploads.md): the last PHOTO_VERSIONS_KEEP photos of each
+# registrant are kept for staff to restore (0: a replaced photo is deleted
+# once the change commits). A replaced public photo's URL keeps answering for
+# PHOTO_DELETE_GRACE seconds, for pages and CDNs that still link it; a
+# private one's stops at once.
+PHOTO_VERSIONS_KEEP = env.int("PHOTO_VERSIONS_KEEP", default=0)
+PHOTO_DELETE_GRACE = env.int("PHOTO_DELETE_GRACE", default=3600)
+# Deferred work (those deletions) on Django's Tasks API: "immediate" runs it
+# in the request (due deletions then happen at the next photo change, or by
+# `manage.py cleanup_uploads`); "database" queues it for `manage.py db_worker`.
+TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="immediate")
+if TASKS_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}; "
+        f"it is {TASKS_BACKEND!r}."
     )
-    # S3-compatible services (MinIO, R2, Spaces, B2) need path addressing and
-    # reject boto3's default checksums (boto3 >= 1.36).
-    s3_client_config = BotocoreConfig(
-        s3={
-            "addressing_style": env.str(
-                "S3_ADDRESSING_STYLE", default="path" if S3_ENDPOINT_URL else "auto"
-            )
-        },
-        signature_version="s3v4",
-        **(
-            {
-                "request_checksum_calculation": "when_required",
-                "response_checksum_validation": "when_required",
-            }
-            if S3_ENDPOINT_URL
-            else {}
-        ),
-    )
-    s3_custom_domain = env.str("S3_CUSTOM_DOMAIN", default="") or env.str(
-        "S3_CDN_URL", default=""
-    )
-    upload_storage_options = {
-        "bucket_name": env.str("S3_BUCKET"),
-        "endpoint_url": S3_ENDPOINT_URL or None,
-        "region_name": env.str("S3_REGION", default="") or None,
-        "client_config": s3_client_config,
-        # Credentials: S3_ACCESS_KEY/S3_SECRET_KEY (upstream's names) when
-        # set, otherwise boto3's own chain (AWS_ACCESS_KEY_ID..., an IAM or
-        # ECS task role, IRSA).
-        "access_key": env.str("S3_ACCESS_KEY", default="") or None,
-        "secret_key": env.str("S3_SECRET_KEY", default="") or None,
-        "custom_domain": s3_custom_domain.split("://")[-1].rstrip("/") or None,
-        "location": STORAGE_PREFIX,
-        "querystring_expire": MEDIA_URL_EXPIRY,
-    }
-    upload_backend = "webinars.storage.s3.S3UploadStorage"
-elif STORAGE_BACKEND == "gcs":
-    # Credentials: GOOGLE_APPLICATION_CREDENTIALS (a key file, which also
-    # signs URLs) or the platform's service account, signing through IAM's
-    # signBlob (GCS_IAM_SIGN_BLOB=true, with its role "Service Account Token
-    # Creator").
-    upload_storage_options = {
-        "bucket_name": env.str("GCS_BUCKET"),
-        "project_id": env.str("GCS_PROJECT", default="") or None,
-        "location": STORAGE_PREFIX,
-        "expiration": timedelta(seconds=MEDIA_URL_EXPIRY),
-        "iam_sign_blob": env.bool("GCS_IAM_SIGN_BLOB", default=False),
-        "sa_email": env.str("GCS_SA_EMAIL", default="") or None,
-        "custom_endpoint": env.str("GCS_CUSTOM_DOMAIN", default="") or None,
-    }
-    upload_backend = "webinars.storage.gcs.GoogleUploadStorage"
-elif STORAGE_BACKEND == "azure":
-    azure_connection_string = env.str("AZURE_CONNECTION_STRING", default="")
-    azure_custom_domain = env.str("AZURE_CUSTOM_DOMAIN", default="")
-    if azure_connection_string and azure_custom_domain:
-        raise ImproperlyConfigured(
-            "AZURE_CUSTOM_DOMAIN cannot be used with AZURE_CONNECTION_STRING; set "
-            "AZURE_ACCOUNT_NAME and AZURE_ACCOUNT_KEY instead."
-        )
-    if (
-        not azure_connection_string
-        and not env.str("AZURE_ACCOUNT_KEY", default="")
-        and not MEDIA_PROXY
-    ):
-        raise ImproperlyConfigured(
-            "With AZURE_SAS_TOKEN alone the app cannot sign photo URLs: set "
-            "AZURE_ACCOUNT_KEY, or MEDIA_PROXY=true."
-        )
-    upload_storage_options = {
-        "connection_string": azure_connection_string or None,
-        "account_name": env.str("AZURE_ACCOUNT_NAME", default="") or None,
-        "account_key": env.str("AZURE_ACCOUNT_KEY", default="") or None,
-        "sas_token": env.str("AZURE_SAS_TOKEN", default="") or None,
-        "azure_container": env.str("AZURE_CONTAINER"),
-        "custom_domain": azure_custom_domain or None,
-        "location": STORAGE_PREFIX,
-        "expiration_secs": MEDIA_URL_EXPIRY,
-    }
-    upload_backend = "webinars.storage.azure.AzureUploadStorage"
-else:
-    # FileSystemStorage with atomic writes (webinars/storage/) at MEDIA_ROOT.
-    upload_backend = "webinars.storage.UploadStorage"
-    upload_storage_options = {}
-if STORAGE_BACKEND == "local":
-    photo_options, thumbnail_options = {}, {"allow_overwrite": True}
-else:
-    photo_options = upload_storage_options | {"create_only": True}
-    thumbnail_options = upload_storage_options | {"create_only": False}
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
 
 # /readyz runs its checks (a query, a file written to UPLOAD_DIR) at most this
 # often per process, however often it is asked (webinars.readiness).
@@ -398,30 +326,11 @@ READINESS_CACHE_SECONDS = env.float("READINESS_CACHE_SECONDS", default=10)
 
 # Where browsers fetch photos from when /static/uploads/ redirects to the
 # bucket (no MEDIA_PROXY): the page's Content-Security-Policy allows it.
-MEDIA_ORIGINS = []
-if STORAGE_BACKEND != "local" and not MEDIA_PROXY:
-    bucket_domain = upload_storage_options.get("custom_domain") or (
-        upload_storage_options.get("custom_endpoint")
-    )
-    if bucket_domain:
-        MEDIA_ORIGINS = [
-            bucket_domain if "://" in bucket_domain else f"https://{bucket_domain}"
-        ]
-    elif STORAGE_BACKEND == "s3":
-        MEDIA_ORIGINS = [S3_ENDPOINT_URL or "https://*.amazonaws.com"]
-    elif STORAGE_BACKEND == "gcs":
-        MEDIA_ORIGINS = ["https://storage.googleapis.com"]
-    else:  # azure
-        blob_endpoint = dict(
-            part.split("=", 1)
-            for part in azure_connection_string.split(";")
-            if "=" in part
-        ).get("BlobEndpoint")
-        MEDIA_ORIGINS = [blob_endpoint or "https://*.blob.core.windows.net"]
-    # Origins only: CSP ignores a source's path once a request was redirected.
-    MEDIA_ORIGINS = [
-        "{0.scheme}://{0.netloc}".format(urlsplit(origin)) for origin in MEDIA_ORIGINS
-    ]
+MEDIA_ORIGINS = (
+    []
+    if MEDIA_PROXY
+    else storage_configuration.media_origins(STORAGE_BACKEND, photo_options)
+)
 
 STORAGES = {
     # Photos: a new photo never replaces a file.

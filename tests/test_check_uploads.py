@@ -24,6 +24,7 @@ def report(output: str) -> dict[str, str]:
     return {label: value.strip() for label, value in pairs}
 
 
+@pytest.mark.django_db  # the usage figures read the rows
 def test_a_good_upload_dir_is_described_and_passes(settings, upload_dir):
     (upload_dir / "photos").mkdir()
     for name in ("ada.png", "grace.jpg", ".write-check-left-over"):
@@ -43,6 +44,7 @@ def test_a_good_upload_dir_is_described_and_passes(settings, upload_dir):
     assert "UPLOAD_DIR works." in check_uploads()
 
 
+@pytest.mark.django_db  # the usage figures read the rows
 def test_a_missing_parent_is_created_and_reported(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "volume" / "uploads")
 

@@ -11,7 +11,10 @@ import pytest
 from tests.processes import clean_env, copy_project, manage
 
 READ_SETTINGS = """
-import json, runpy, sys
+import json, pathlib, runpy, sys
+# As manage.py and gunicorn have it: the project on the path (settings import
+# webinars.storage.configuration).
+sys.path.insert(0, str(pathlib.Path(sys.argv[1]).parent.parent))
 names = sys.argv[2].split(",")
 values = runpy.run_path(sys.argv[1])
 print(json.dumps({name: str(values[name]) for name in names}))

@@ -7,13 +7,14 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
-from webinars import files, roles, services
+from webinars import files, roles, services, usage
 from webinars.forms import PhotoField, prepare_uploaded_photos
-from webinars.models import PhotoEvent, Registrant, Webinar
+from webinars.models import PhotoEvent, PhotoVersion, Registrant, Webinar
 from webinars.views.access import refusal_status, storage_fault_status
 
 
@@ -90,6 +91,8 @@ class RegistrantAdminForm(forms.ModelForm):
 @admin.register(Registrant)
 class RegistrantAdmin(DateHierarchyAdmin):
     form = RegistrantAdminForm
+    # Adds the photo history (kept versions, restore) below the fields.
+    change_form_template = "admin/webinars/registrant/change_form.html"
     list_display = [
         "photo_thumbnail",
         "name",
@@ -229,6 +232,90 @@ class RegistrantAdmin(DateHierarchyAdmin):
                         **error.params,
                     )
         return response
+
+    def get_urls(self):
+        restore = self.admin_site.admin_view(self.restore_photo_view)
+        usage_view = self.admin_site.admin_view(self.uploads_usage_view)
+        return [
+            path("uploads-usage/", usage_view, name="webinars_uploads_usage"),
+            path(
+                "<path:object_id>/restore-photo/<int:version_id>/",
+                restore,
+                name="webinars_registrant_restore_photo",
+            ),
+            *super().get_urls(),
+        ]
+
+    def uploads_usage_view(self, request):
+        """Show what the uploads take, to staff who see every registrant."""
+        if not roles.sees_every_registrant(request.user):
+            raise PermissionDenied("Only marketing and superusers see storage usage.")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Storage usage",
+            "usage": usage.uploads_usage(),
+            "kept_versions": usage.kept_versions(),
+        }
+        return TemplateResponse(request, "admin/webinars/uploads_usage.html", context)
+
+    def restore_photo_view(self, request, object_id, version_id):
+        """Confirm, then make a kept version the registrant's photo again."""
+        registrant = self.get_object(request, object_id)  # only those visible
+        if registrant is None or not self.has_change_permission(request, registrant):
+            raise PermissionDenied("You may not change this registrant's photo.")
+        if not roles.may_change(request.user, "photo"):
+            raise PermissionDenied("Your role may not change photos.")
+        version = get_object_or_404(
+            PhotoVersion, pk=version_id, registrant=registrant, pruned=False
+        )
+        change_url = reverse("admin:webinars_registrant_change", args=[registrant.pk])
+        if request.method != "POST":
+            context = {
+                **self.admin_site.each_context(request),
+                "registrant": registrant,
+                "version": version,
+                "opts": self.opts,
+                "title": "Restore this photo?",
+                "change_url": change_url,
+            }
+            return TemplateResponse(
+                request, "admin/webinars/restore_photo.html", context
+            )
+        try:
+            with services.unsaved_photos_removed():
+                services.registrant_photo_restore(
+                    registrant=registrant, version=version, user=request.user
+                )
+        except files.StorageFault as fault:
+            return TemplateResponse(
+                request,
+                "admin/webinars/storage_fault.html",
+                {**self.admin_site.each_context(request), "message": fault.message},
+                status=storage_fault_status(fault),
+            )
+        except PhotoVersion.DoesNotExist:
+            self.message_user(
+                request,
+                "That photo version is gone; nothing changed.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(change_url)
+        self.message_user(
+            request,
+            "The earlier photo is back; the one it replaced is kept as a version.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(change_url)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        registrant = self.get_object(request, object_id)  # only those visible
+        history = registrant.photo_versions.filter(pruned=False) if registrant else []
+        extra_context = (extra_context or {}) | {
+            "photo_versions": history,
+            "may_restore_photos": roles.may_change(request.user, "photo"),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="photo")
     def photo_thumbnail(self, registrant):

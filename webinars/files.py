@@ -43,6 +43,9 @@ PRIVATE_MARKER = "-private"
 # Where scan_uploads moves photos a malware scan flags: under UPLOAD_DIR but
 # outside the served directories, so never served, listed or cleaned up.
 QUARANTINE_DIRECTORY = "quarantine"
+# Where kept photo versions live (PHOTO_VERSIONS_KEEP): under UPLOAD_DIR but
+# outside the served directories, so only the staff view reaches them.
+VERSION_DIRECTORY = "versions"
 
 
 class StorageFault(Exception):
@@ -176,7 +179,7 @@ def store_photo(
     written = []
     try:
         for storage, file_name, data in planned:
-            written.append(_create(storage, file_name, data))
+            written.append(create(storage, file_name, data))
     except OSError as exc:
         _log_failed_write([name], exc)
         for file_name in written:
@@ -209,7 +212,8 @@ def store_thumbnails(photo_name: str, thumbnails: dict[str, bytes]) -> None:
         raise storage_fault(exc) from exc
 
 
-def _create(storage: Storage, name: str, content: bytes) -> str:
+def create(storage: Storage, name: str, content: bytes) -> str:
+    """Write a new file under exactly this name; FileExistsError if it is taken."""
     saved = storage.save(name, ContentFile(content))
     if saved != name:  # a UUID name was taken: something is badly wrong
         storage.delete(saved)
@@ -224,6 +228,24 @@ def _log_failed_write(names: Iterable[str], exc: OSError) -> None:
         settings.MEDIA_ROOT,
         exc,
     )
+
+
+def version_name(photo_name: str) -> str:
+    """Return where a replaced photo is kept: versions/<its file name>."""
+    return f"{VERSION_DIRECTORY}/{photo_name.rpartition('/')[2]}"
+
+
+def keep_version(photo_name: str) -> str:
+    """Copy a photo and its thumbnails under versions/; return the kept name."""
+    kept = version_name(photo_name)
+    for source, target in zip(file_names(photo_name), file_names(kept), strict=True):
+        try:
+            content = read_file(source)
+        except FileNotFoundError:
+            continue  # a missing thumbnail is rebuilt when restored
+        if not storage_for(target).exists(target):
+            create(photo_storage(), target, content)
+    return kept
 
 
 def quarantine_photo(photo_name: str) -> str:
@@ -269,13 +291,16 @@ def read_file(name: str) -> bytes:
         return file.read()
 
 
-def stored_files() -> list[str]:
+def stored_files(
+    storage: Storage | None = None, directories: Iterable[str] = SERVED_DIRECTORIES
+) -> list[str]:
     """Return every file in the served directories, temporary ones included."""
-    names, pending = [], sorted(SERVED_DIRECTORIES)
+    storage = storage or photo_storage()
+    names, pending = [], sorted(directories)
     while pending:
         directory = pending.pop()
         try:
-            directories, found = photo_storage().listdir(directory)
+            directories, found = storage.listdir(directory)
         except (FileNotFoundError, NotADirectoryError):
             continue
         names += [f"{directory}/{name}" for name in found]

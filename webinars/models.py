@@ -178,6 +178,7 @@ class PhotoEvent(models.Model):
         UNPUBLISHED = "unpublished", "Made private"
         REFUSED_MALWARE = "malware", "Refused: malware"
         QUARANTINED = "quarantined", "Quarantined by a malware scan"
+        RESTORED = "restored", "Restored an earlier photo"
 
     class Scan(models.TextChoices):
         NOT_SCANNED = "", "Scanning off"
@@ -237,3 +238,38 @@ class PendingDeletion(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class PhotoVersion(models.Model):
+    """
+    A registrant's earlier photo, kept (PHOTO_VERSIONS_KEEP) so that staff
+    may bring it back. Its files live under versions/, outside the served
+    directories; the photo's own served files stay until served_until (the
+    grace period of pages and CDNs that still link them), then go.
+    """
+
+    registrant = models.ForeignKey(
+        Registrant, on_delete=models.CASCADE, related_name="photo_versions"
+    )
+    file_name = models.CharField("kept as", max_length=200)
+    photo_name = models.CharField("served as", max_length=200)
+    original_name = models.CharField("uploaded as", max_length=120, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    size = models.PositiveBigIntegerField("size in bytes", null=True, blank=True)
+    uploaded_by = models.CharField("uploaded by", max_length=150, blank=True)
+    uploaded_at = models.DateTimeField("uploaded", null=True, blank=True)
+    replaced_at = models.DateTimeField("replaced", default=timezone.now)
+    # Until when the photo's old, served files stay; None once they are gone.
+    served_until = models.DateTimeField(null=True, blank=True)
+    # Beyond the versions kept: its files go once served_until passes.
+    pruned = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-replaced_at", "-pk"]
+
+    def __str__(self):
+        when = f"{self.replaced_at:%Y-%m-%d %H:%M}"
+        return f"{self.registrant_label()}: photo replaced {when}"
+
+    def registrant_label(self) -> str:
+        return self.registrant.name if self.registrant_id else ""

@@ -20,14 +20,23 @@ import logging
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import DatabaseError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django_tasks import task
 
 from webinars import files, photos
-from webinars.models import PendingDeletion, PhotoEvent, Registrant, Webinar
+from webinars.models import (
+    PendingDeletion,
+    PhotoEvent,
+    PhotoVersion,
+    Registrant,
+    Webinar,
+)
 from webinars.photos import PreparedPhoto
 
 logger = logging.getLogger(__name__)
@@ -81,11 +90,167 @@ def registrant_photo_set(
                 upload_sha256=photo.upload_sha256,
                 scan=photo.scan,
             )
-            _delete_files_on_commit([current.photo.name])
+            _retire(current)
     except (DatabaseError, Registrant.DoesNotExist, files.StorageFault):
         files.delete_photo_files(new_name)
         raise
     return registrant
+
+
+def registrant_photo_restore(
+    *, registrant: Registrant, version: PhotoVersion, user: User = None
+) -> Registrant:
+    """Make a kept version the registrant's photo again; the current one is kept."""
+    content = files.read_file(version.file_name)  # raises OSError
+    thumbnails = {}
+    for size in files.THUMBNAIL_EDGES:
+        try:
+            thumbnails[size] = files.read_file(
+                files.thumbnail_name(version.file_name, size)
+            )
+        except FileNotFoundError:
+            thumbnails |= photos.thumbnails_of(
+                content, {size: files.THUMBNAIL_EDGES[size]}
+            )
+    extension = version.file_name.rpartition(".")[2]
+    new_name = files.store_photo(
+        extension, content, thumbnails, private=not registrant.is_public
+    )
+    _note_written(new_name)
+    try:
+        with transaction.atomic():
+            current = _locked(registrant)
+            kept = PhotoVersion.objects.select_for_update().get(
+                pk=version.pk, registrant=current, pruned=False
+            )
+            _update(
+                registrant,
+                photo=new_name,
+                photo_original_name=kept.original_name,
+                photo_size=kept.size,
+                photo_sha256=kept.sha256,
+            )
+            _log(
+                PhotoEvent.Action.RESTORED,
+                registrant,
+                user,
+                replaced_file_name=current.photo.name,
+                original_name=kept.original_name,
+            )
+            kept.delete()
+            _delete_files_on_commit([kept.file_name])
+            _retire(current)
+    except (DatabaseError, Registrant.DoesNotExist, PhotoVersion.DoesNotExist):
+        files.delete_photo_files(new_name)
+        raise
+    return registrant
+
+
+def _retire(current: Registrant) -> None:
+    """Keep the replaced photo as a version (PHOTO_VERSIONS_KEEP), or delete it."""
+    name = current.photo.name
+    if not name:
+        return
+    if settings.PHOTO_VERSIONS_KEEP <= 0:
+        _delete_files_on_commit([name])
+        return
+    uploaded = (
+        PhotoEvent.objects.filter(registrant=current, file_name=name)
+        .exclude(
+            action__in=[PhotoEvent.Action.PUBLISHED, PhotoEvent.Action.UNPUBLISHED]
+        )
+        .order_by("-at")
+        .first()
+    )
+    version = PhotoVersion.objects.create(
+        registrant=current,
+        file_name=files.version_name(name),
+        photo_name=name,
+        original_name=current.photo_original_name,
+        sha256=current.photo_sha256,
+        size=current.photo_size,
+        uploaded_by=uploaded.username if uploaded else "",
+        uploaded_at=uploaded.at if uploaded else None,
+        served_until=_grace_end(name),
+    )
+    kept = current.photo_versions.filter(pruned=False)
+    for old in kept[settings.PHOTO_VERSIONS_KEEP :]:
+        old.pruned = True
+        old.served_until = max(old.served_until or timezone.now(), _grace_end(name))
+        old.save(update_fields=["pruned", "served_until"])
+    transaction.on_commit(lambda: photo_version_keep(pk=version.pk), robust=True)
+
+
+def _end_grace(registrant: Registrant) -> None:
+    """End the grace period of a registrant's replaced photos, once committed."""
+    ended = registrant.photo_versions.filter(served_until__gt=timezone.now()).update(
+        served_until=timezone.now()
+    )
+    if ended:
+        transaction.on_commit(photo_files_sweep, robust=True)
+
+
+def _grace_end(name: str) -> datetime:
+    """Return until when a replaced photo's URL answers: at once if private."""
+    if files.is_private_name(name):
+        return timezone.now()
+    return timezone.now() + timedelta(seconds=settings.PHOTO_DELETE_GRACE)
+
+
+def photo_version_keep(*, pk: int) -> None:
+    """Copy a replaced photo under versions/, then schedule its served files' end."""
+    version = PhotoVersion.objects.filter(pk=pk).first()
+    if version is None:
+        return
+    try:
+        files.keep_version(version.photo_name)
+    except OSError as exc:
+        # The served files stay (cleanup_uploads lists them): nothing is lost.
+        logger.error("Photo %r not kept as a version: %s", version.photo_name, exc)
+        version.delete()
+        return
+    if version.served_until <= timezone.now():
+        photo_files_sweep()  # a private photo's URL stops now, not at the worker
+    _schedule_sweep(max([version.served_until, *_pruned_ends(version.registrant_id)]))
+
+
+def _pruned_ends(registrant_id) -> list[datetime]:
+    return list(
+        PhotoVersion.objects.filter(registrant_id=registrant_id, pruned=True)
+        .exclude(served_until=None)
+        .values_list("served_until", flat=True)
+    )
+
+
+@task()
+def photo_files_sweep_task() -> int:
+    """Run photo_files_sweep() on the task backend."""
+    return photo_files_sweep()
+
+
+def _schedule_sweep(at: datetime) -> None:
+    task = photo_files_sweep_task
+    if at > timezone.now() and task.get_backend().supports_defer:
+        task.using(run_after=at).enqueue()
+    else:  # the immediate backend: sweep what is due now; the rest comes later
+        task.enqueue()
+
+
+def photo_files_sweep() -> int:
+    """Delete the files whose grace period ended, unless referred to; say how many."""
+    swept = 0
+    for version in PhotoVersion.objects.filter(served_until__lte=timezone.now()):
+        swept += photo_files_delete_unless_referenced(name=version.photo_name)
+        if version.pruned:
+            others = PhotoVersion.objects.filter(file_name=version.file_name)
+            if not others.exclude(pk=version.pk).exists():
+                files.delete_photo_files(version.file_name)
+                swept += 1
+            version.delete()
+        else:
+            version.served_until = None
+            version.save(update_fields=["served_until"])
+    return swept
 
 
 def photo_malware_refused(
@@ -209,6 +374,8 @@ def registrant_details_save(
                     user,
                     replaced_file_name=current.photo.name if renamed else "",
                 )
+            if not consent:  # replaced photos' old URLs stop now, as the photo's
+                _end_grace(current)
     except (DatabaseError, Registrant.DoesNotExist):
         if renamed:
             files.delete_photo_files(renamed)
@@ -269,8 +436,15 @@ def registrants_delete(*, registrants: QuerySet[Registrant], user: User = None) 
         for registrant in doomed:
             if registrant.photo:
                 _log(PhotoEvent.Action.DELETED_WITH_REGISTRANT, registrant, user)
+        versions = PhotoVersion.objects.filter(registrant__in=doomed)
+        # Kept versions, and replaced photos still in their grace period, go too.
+        version_files = [
+            name
+            for version in versions
+            for name in (version.file_name, version.photo_name)
+        ]
         Registrant.objects.filter(pk__in=[r.pk for r in doomed]).delete()
-        _delete_files_on_commit(r.photo.name for r in doomed)
+        _delete_files_on_commit([*(r.photo.name for r in doomed), *version_files])
     return len(doomed)
 
 
@@ -455,12 +629,44 @@ class UploadsInventory:
     missing: list[str]  # files of referred photos that are not stored
 
 
-def uploads_inventory() -> UploadsInventory:
-    """Compare the stored files with the registrants' photos."""
-    referred = frozenset(
+def referred_photos() -> frozenset[str]:
+    """Return the names of the photos rows refer to."""
+    return frozenset(
         Registrant.objects.exclude(photo="").values_list("photo", flat=True)
     )
-    expected = {name for photo in referred for name in files.file_names(photo)}
+
+
+def referred_file_names() -> list[str]:
+    """Return every file rows refer to: photos, thumbnails and kept versions."""
+    photos_and_versions = referred_photos() | set(
+        PhotoVersion.objects.values_list("file_name", flat=True)
+    )
+    return sorted(
+        {
+            *(
+                name
+                for photo in photos_and_versions
+                for name in files.file_names(photo)
+            ),
+            *_in_grace(),
+        }
+    )
+
+
+def _in_grace() -> set[str]:
+    """Return the served files of replaced photos whose grace period runs."""
+    names = PhotoVersion.objects.exclude(served_until=None).values_list(
+        "photo_name", flat=True
+    )
+    return {name for photo in names for name in files.file_names(photo)}
+
+
+def uploads_inventory() -> UploadsInventory:
+    """Compare the stored files with the registrants' photos."""
+    referred = referred_photos()
+    expected = {
+        name for photo in referred for name in files.file_names(photo)
+    } | _in_grace()
     stored = set(files.stored_files())
     return UploadsInventory(
         photos=referred,

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from webinars.views import api, endpoints, pages
+from webinars.views import api, endpoints, pages, versions
 
 app_name = "webinars"
 
@@ -9,6 +9,11 @@ UUID = r"(?P<registrant_id>[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path(
+        "staff/photo-versions/<int:version_id>/<str:size>",
+        versions.version_file,
+        name="photo_version",
+    ),
     path("webinar-registrants/", pages.registrants, name="registrants"),
     path("webinar-demo/", pages.gallery, name="gallery"),
     re_path(rf"^upload-photo/{UUID}/?\Z", endpoints.upload_photo, name="upload_photo"),

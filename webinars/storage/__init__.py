@@ -15,12 +15,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import mimetypes
 import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.files.storage import FileSystemStorage
 
@@ -82,6 +83,12 @@ class UploadStorage(FileSystemStorage):
                 os.rename(temporary, final)
                 return name
 
+    def stat(self, name: str) -> Stat:
+        """Return the file's size and time; raise FileNotFoundError if absent."""
+        found = os.stat(self.path(name))
+        modified = datetime.fromtimestamp(found.st_mtime, tz=UTC)
+        return Stat(found.st_size, None, mimetypes.guess_type(name)[0], modified)
+
     def _make_directory(self, directory: str) -> None:
         """Create directory and its missing parents, each with the set mode."""
         missing = []
@@ -98,6 +105,16 @@ class UploadStorage(FileSystemStorage):
             if self.directory_permissions_mode is not None:
                 # chmod, as mkdir's mode is narrowed by the umask.
                 os.chmod(path, self.directory_permissions_mode)
+
+
+@dataclass(frozen=True)
+class Stat:
+    """What a storage knows of one stored file without reading it."""
+
+    size: int
+    sha256: str | None  # from the object's metadata; None: read it to know
+    content_type: str | None
+    modified: datetime | None
 
 
 @dataclass(frozen=True)

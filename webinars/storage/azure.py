@@ -30,7 +30,7 @@ from storages.backends.azure_storage import AzureStorage
 from storages.utils import clean_name
 
 from webinars.files import cache_control_for
-from webinars.storage import Fetched, first_and_last_byte, translating
+from webinars.storage import Fetched, Stat, first_and_last_byte, translating
 
 
 def _os_error(exc: Exception, name: str) -> OSError:
@@ -107,6 +107,18 @@ class AzureUploadStorage(AzureStorage):
             timeout=self.timeout,
         )
         return clean_name(name)
+
+    @_translated
+    def stat(self, name: str) -> Stat:
+        """Return size, sha256, type and time with one request; FileNotFoundError."""
+        blob = self.client.get_blob_client(self._get_valid_path(name))
+        properties = blob.get_blob_properties(timeout=self.timeout)
+        return Stat(
+            size=properties.size,
+            sha256=(properties.metadata or {}).get("sha256"),
+            content_type=properties.content_settings.content_type,
+            modified=properties.last_modified,
+        )
 
     @_translated
     def fetch(

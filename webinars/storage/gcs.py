@@ -24,7 +24,7 @@ from storages.backends.gcloud import GoogleCloudStorage
 from storages.utils import clean_name
 
 from webinars.files import cache_control_for
-from webinars.storage import Fetched, first_and_last_byte, translating
+from webinars.storage import Fetched, Stat, first_and_last_byte, translating
 
 # Seconds to connect and to read; retries (safe: writes are conditional)
 # stop after WRITE_RETRY's deadline, so an unreachable endpoint is a prompt 503.
@@ -109,6 +109,21 @@ class GoogleUploadStorage(GoogleCloudStorage):
             timeout=TIMEOUT,
         )
         return clean_name(name)
+
+    @_translated
+    def stat(self, name: str) -> Stat:
+        """Return size, sha256, type and time with one request; FileNotFoundError."""
+        blob = self.bucket.get_blob(
+            self._normalize_name(clean_name(name)), timeout=TIMEOUT
+        )
+        if blob is None:
+            raise FileNotFoundError(errno.ENOENT, "No such object", name)
+        return Stat(
+            size=blob.size,
+            sha256=(blob.metadata or {}).get("sha256"),
+            content_type=blob.content_type,
+            modified=blob.updated,
+        )
 
     @_translated
     def fetch(

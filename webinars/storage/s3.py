@@ -19,7 +19,7 @@ from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
 from webinars.files import cache_control_for
-from webinars.storage import Fetched, translating
+from webinars.storage import Fetched, Stat, translating
 
 # S3 error codes, as the OSErrors that webinars.files explains to users.
 S3_ERRNOS = {
@@ -132,6 +132,19 @@ class S3UploadStorage(S3Storage):
             etag=answer.get("ETag"),
             last_modified=answer.get("LastModified"),
             content_range=answer.get("ContentRange"),
+        )
+
+    @_translated
+    def stat(self, name: str) -> Stat:
+        """Return size, sha256, type and time with one HEAD; FileNotFoundError."""
+        head = self.connection.meta.client.head_object(
+            Bucket=self.bucket_name, Key=self._normalize_name(clean_name(name))
+        )
+        return Stat(
+            size=head["ContentLength"],
+            sha256=head.get("Metadata", {}).get("sha256"),
+            content_type=head.get("ContentType"),
+            modified=head.get("LastModified"),
         )
 
     def versioning(self) -> str:

@@ -104,6 +104,31 @@ def serve(request: HttpRequest, path: str) -> HttpResponse:
     return _with_headers(response, stored)
 
 
+def serve_kept(request: HttpRequest, name: str) -> HttpResponse:
+    """Answer with a kept file outside the served directories, for staff only."""
+    if files.is_local_storage():
+        stored = _open_local_file(name)
+    else:
+        try:
+            file = files.storage_for(name).open(name, "rb")
+        except FileNotFoundError as exc:
+            raise Http404("No such photo version.") from exc
+        stored = StoredFile(name, file, file.size, None)
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = FileResponse(
+        stored.file,
+        content_type=content_type,
+        as_attachment=content_type not in INLINE_CONTENT_TYPES,
+        filename=os.path.basename(name),
+    )
+    response["Content-Length"] = stored.size
+    for header, value in UPLOAD_HEADERS.items():
+        response[header] = value
+    # Behind the role check on every request: never kept by any cache.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 def storage_name(path: str) -> str:
     """Return the storage name for a URL path, or raise Http404 if it may escape."""
     directory, _, rest = path.partition("/")

@@ -16,9 +16,10 @@ from django.conf import settings
 from django.core.checks import Error, Warning
 from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.template.defaultfilters import filesizeformat
 
-from webinars import checks, diagnostics, files, scanning
+from webinars import checks, diagnostics, files, scanning, usage
 from webinars.uploadhandler import max_upload_bytes
 
 
@@ -57,6 +58,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "\n".join(f"{problem.msg}\nFix: {problem.hint}" for problem in problems)
             )
+        self._usage()
         self.stdout.write(self.style.SUCCESS("UPLOAD_DIR works."))
 
     def check_bucket(self, quiet: bool, scanner) -> None:
@@ -103,7 +105,17 @@ class Command(BaseCommand):
                 "Versioning is off: a deleted photo cannot be recovered from the "
                 "bucket (docs/object-storage.md)."
             )
+        self._usage()
         self.stdout.write(self.style.SUCCESS("The upload storage works."))
+
+    def _usage(self) -> None:
+        """Print what the uploads take (uploads_usage has the details)."""
+        try:
+            lines = usage.report_lines(usage.uploads_usage())[1:6]
+        except (DatabaseError, OSError) as exc:
+            lines = [f"{'Usage:':<17} unknown ({exc})"]
+        for line in lines:
+            self.stdout.write(line)
 
 
 def _scan_line(scanner: scanning.ScannerStatus | None) -> tuple[str, str]:

@@ -51,6 +51,11 @@ class Command(BaseCommand):
             hint = " Run with --delete to remove orphans." if inventory.orphans else ""
             self.stdout.write(f"{summary}.{hint}")
             return
+        # Replaced photos whose grace period ended (PHOTO_VERSIONS_KEEP): what
+        # a task worker would delete, for deployments without one.
+        swept = services.photo_files_sweep()
+        if swept:
+            self.stdout.write(f"{swept} replaced photo(s) deleted after their grace.")
         deleted = services.orphans_delete(
             names=inventory.orphans, min_age_seconds=min_age * 60
         )

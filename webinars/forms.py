@@ -1,17 +1,42 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from webinars.formats import ACCEPT_ATTRIBUTE
+from webinars.formats import ACCEPT_ATTRIBUTE, LISTED, RULE
 from webinars.models import Registrant, Webinar
 from webinars.photos import prepare_photo
+from webinars.uploadhandler import max_upload_bytes
 
 logger = logging.getLogger(__name__)
 
 PHOTO_TYPES = ACCEPT_ATTRIBUTE  # from the one table of accepted formats
+
+
+@dataclass(frozen=True)
+class PhotoLimits:
+    """What a file input says and checks before sending, from the server's rules."""
+
+    accept: str  # the input's accept attribute
+    hint: str  # "JPEG, PNG, WebP, GIF, HEIC or AVIF, up to 5 MB"
+    rule: str  # the start of the server's refusal: "Photos must be ..."
+    max_bytes: int
+    max_mb: float
+
+
+def photo_limits() -> PhotoLimits:
+    """Return the accepted formats and the size limit, as every page shows them."""
+    return PhotoLimits(
+        accept=PHOTO_TYPES,
+        hint=f"{LISTED}, up to {settings.UPLOAD_MAX_MB:g} MB",
+        rule=RULE,
+        max_bytes=max_upload_bytes(),
+        max_mb=settings.UPLOAD_MAX_MB,
+    )
 
 
 class PhotoField(forms.FileField):
@@ -28,7 +53,6 @@ class PhotoField(forms.FileField):
         try:
             return prepare_photo(data)
         except ValidationError as refused:
-            # Not the file's name: it may be a person's name or email.
             # Not the file's name: it may be a person's name or email.
             logger.warning(
                 "Photo refused (%s): %s bytes: %s",

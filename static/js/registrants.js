@@ -1,6 +1,8 @@
-// The staff page without reloads: photo preview, upload progress, and
-// notes and deletions sent in the background. Every form also works
-// without this script, as an ordinary POST.
+// The staff page without reloads: the photo checked before sending (with
+// the server's sentences), a preview that is never a broken image, drag and
+// drop and paste onto a card, upload progress, and notes and deletions sent
+// in the background. Every form also works without this script, as an
+// ordinary POST, and the server checks everything again.
 (function () {
   "use strict";
 
@@ -27,6 +29,8 @@
       avatar.textContent = registrant.initials;
     }
     slot.replaceChildren(avatar);
+    const label = card.querySelector("[data-photo-label]");
+    if (label) label.textContent = registrant.photo_url ? "Replace photo" : "Add a photo";
     const fileName = card.querySelector("[data-file-name]");
     fileName.textContent = "Photo: " + registrant.photo_original_name;
     fileName.hidden = !registrant.photo_original_name;
@@ -61,9 +65,69 @@
     });
   }
 
+  // The server's own sentence whenever it sent one; a proxy's bare 413 too.
   function errorText(result) {
-    if (result.status === 413) return "This file is too large.";
-    return result.data.error || "Something went wrong (HTTP " + result.status + ").";
+    if (result.data.error) return result.data.error;
+    if (result.status === 413) {
+      return "The server refused this file as too large (HTTP 413).";
+    }
+    return "Something went wrong (HTTP " + result.status + ").";
+  }
+
+  const MEGABYTE = 1024 * 1024; // as webinars.uploadhandler
+
+  // What a refused file is, in the words webinars.sniffing uses.
+  function describe(file) {
+    if (file.type === "image/svg+xml") return "SVG";
+    if (file.type === "text/html" || file.type === "text/xml") return "HTML or XML";
+    if (file.type.startsWith("text/")) return "text";
+    return "not an image we can read";
+  }
+
+  function isAccepted(file, accept) {
+    const name = file.name.toLowerCase();
+    return accept.split(",").some(function (entry) {
+      return entry.startsWith(".") ? name.endsWith(entry) : file.type === entry;
+    });
+  }
+
+  // The server's sentences (webinars.photos), said before anything is sent.
+  function refusal(form, input, file) {
+    const maxBytes = Number(form.dataset.maxBytes);
+    if (file.size > maxBytes) {
+      return "Photos can be at most " + Number(form.dataset.maxMb) + " MB; " +
+        "this file is " + (file.size / MEGABYTE).toFixed(1) + " MB.";
+    }
+    if (file.size === 0) return "The file is empty; choose a photo.";
+    if (!isAccepted(file, input.accept)) {
+      return form.dataset.rule + "; this file is " + describe(file) + ".";
+    }
+    return "";
+  }
+
+  // Shown only once the browser has decoded it: never a broken image.
+  function showPreview(card, preview, file) {
+    if (preview.src) URL.revokeObjectURL(preview.src);
+    preview.hidden = true;
+    preview.removeAttribute("src");
+    const url = URL.createObjectURL(file);
+    const probe = new Image();
+    probe.src = url;
+    probe.decode().then(
+      function () {
+        preview.src = url;
+        preview.hidden = false;
+      },
+      function () {
+        URL.revokeObjectURL(url);
+        showMessage(
+          card,
+          "This browser cannot show a preview of this file; it is checked " +
+            "when you upload it.",
+          "warning"
+        );
+      }
+    );
   }
 
   function handle(card, result) {
@@ -79,15 +143,65 @@
     const input = form.querySelector("input[type=file]");
     const preview = form.querySelector("[data-preview]");
     const progress = form.querySelector("[data-progress]");
-    input.addEventListener("change", function () {
-      if (preview.src) URL.revokeObjectURL(preview.src);
+    const button = form.querySelector("button[type=submit]");
+    form.querySelector("[data-drop-hint]").hidden = false;
+
+    function chosen() {
       const file = input.files[0];
-      preview.hidden = !file;
-      if (file) preview.src = URL.createObjectURL(file);
+      card.querySelector("[data-messages]").replaceChildren();
+      if (!file) {
+        preview.hidden = true;
+        return;
+      }
+      const refused = refusal(form, input, file);
+      if (refused) {
+        preview.hidden = true;
+        showMessage(card, refused, "error");
+        return;
+      }
+      showPreview(card, preview, file);
+    }
+
+    function take(files) {
+      const photos = Array.from(files || []);
+      if (!photos.length) return false;
+      const transfer = new DataTransfer();
+      transfer.items.add(photos[0]);
+      input.files = transfer.files;
+      chosen();
+      button.focus();
+      return true;
+    }
+
+    input.addEventListener("change", chosen);
+    card.addEventListener("dragover", function (event) {
+      if (!event.dataTransfer.types.includes("Files")) return;
+      event.preventDefault();
+      card.classList.add("card--dropping");
     });
+    card.addEventListener("dragleave", function (event) {
+      if (!card.contains(event.relatedTarget)) card.classList.remove("card--dropping");
+    });
+    card.addEventListener("drop", function (event) {
+      card.classList.remove("card--dropping");
+      if (take(event.dataTransfer.files)) event.preventDefault();
+    });
+    card.addEventListener("paste", function (event) {
+      if (event.target.closest("textarea, input[type=search]")) return;
+      if (take(event.clipboardData && event.clipboardData.files)) {
+        event.preventDefault();
+      }
+    });
+
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      const button = form.querySelector("button[type=submit]");
+      const file = input.files[0];
+      const refused = file ? refusal(form, input, file) : "Choose a photo first.";
+      if (refused) {
+        showMessage(card, refused, "error");
+        input.focus();
+        return;
+      }
       button.disabled = true;
       progress.hidden = false;
       progress.value = 0;
@@ -101,6 +215,7 @@
           form.reset();
           preview.hidden = true;
         }
+        card.querySelector("[data-messages]").focus();
       });
     });
   }
@@ -109,7 +224,10 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       send(form, "DELETE", null).then(function (result) {
-        if (handle(card, result)) showPhoto(card, result.data.registrant);
+        if (handle(card, result)) {
+          showPhoto(card, result.data.registrant);
+          card.querySelector("[data-messages]").focus();
+        }
       });
     });
   }

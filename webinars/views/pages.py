@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from webinars import roles, services
-from webinars.forms import NotesForm, RegistrantFilterForm
+from webinars.forms import NotesForm, RegistrantFilterForm, photo_limits
 from webinars.models import Registrant
 from webinars.views.access import registrant_staff_required
 
@@ -67,6 +67,7 @@ def render_registrants(
             "this_page": registrants_url(params),
             # The forms each card shows: webinars.roles, as in the admin.
             "changeable": roles.changeable_fields(request.user),
+            "photo_limits": photo_limits(),
         },
         status=status,
     )

@@ -1,0 +1,241 @@
+"""
+The finished pages in Debian's Chromium, at a desktop width and a phone's:
+the staff page's upload (limits, preview, drag and drop, paste), the gallery
+(grouping, pagination, missing files), the favicon and the home page.
+Screenshots are saved under pytest's tmp dir, as test artefacts.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.factories import make_image_bytes
+from tests.processes import (
+    free_port,
+    manage,
+    prepare_deployment,
+    running_server,
+    runserver_command,
+)
+from tests.test_browser import CHROMIUM, is_csp_violation, log_in
+
+pytestmark = pytest.mark.servers
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+WIDTHS = {"desktop": 1280, "phone": 390}
+
+# Eighteen more public registrants over two webinars, for grouping and pages.
+MORE_PEOPLE = """
+import datetime
+from django.utils import timezone
+from webinars.models import Registrant, Webinar
+early = Webinar.objects.create(
+    title="Photos at scale", starts_at=timezone.now() - datetime.timedelta(days=30)
+)
+later = Webinar.objects.get(title="Uploads everywhere")
+for number in range(18):
+    Registrant.objects.create(
+        webinar=early if number % 2 else later,
+        name=f"Person {number:02d} Example",
+        email=f"person{number}@example.com",
+        company="Example Co",
+        is_public=True,
+    )
+"""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """runserver on a loopback port with twenty public registrants."""
+    root = tmp_path_factory.mktemp("pages")
+    project, upload_dir, env = prepare_deployment(root)
+    result = manage(project, "shell", "--no-imports", "-c", MORE_PEOPLE, env=env)
+    assert result.returncode == 0, result.stderr
+    port = free_port()
+    with running_server(
+        runserver_command(project, port),
+        port=port,
+        env=env | {"DEBUG": "true"},
+        cwd=root,
+        log=root / "server.log",
+    ) as base_url:
+        yield base_url, upload_dir
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM}")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(params=sorted(WIDTHS))
+def page(request, browser, site, tmp_path):
+    """A page at each width; fails on any console error or CSP violation."""
+    context = browser.new_context(
+        base_url=site[0], viewport={"width": WIDTHS[request.param], "height": 900}
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    problems = []
+
+    def console(message):
+        # The refused uploads of these tests answer 4xx on purpose.
+        expected = "status of 4" in message.text
+        if (message.type == "error" or is_csp_violation(message.text)) and not expected:
+            problems.append(f"{page.url}: {message.text}")
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
+    yield page
+    page.screenshot(path=tmp_path / f"{request.param}.png", full_page=True)
+    context.close()
+    assert problems == []
+
+
+def card_of(page, name: str):
+    return page.locator("article.card", has_text=name)
+
+
+def messages_of(card):
+    return card.locator("[data-messages]")
+
+
+def jpeg(tmp_path, name="ada.jpg", color="purple", size=(300, 200)):
+    path = tmp_path / name
+    path.write_bytes(make_image_bytes("JPEG", size=size, color=color))
+    return path
+
+
+def test_the_upload_rule_is_shown_next_to_the_file_input(page):
+    log_in(page, "mia", "/accounts/login/?next=/webinar-registrants/%3Fq%3Dada")
+    card = card_of(page, "Ada Lovelace")
+    rule = card.locator(".photo-form__rule")
+    sync_api.expect(rule).to_contain_text(
+        "JPEG, PNG, WebP, GIF, HEIC or AVIF, up to 5 MB"
+    )
+    file_input = card.get_by_label("Add a photo")
+    assert file_input.get_attribute("aria-describedby") == rule.get_attribute("id")
+    assert "image/heic" in file_input.get_attribute("accept")
+
+
+def test_a_too_large_file_is_refused_before_sending_with_the_servers_sentence(
+    page, tmp_path
+):
+    big = tmp_path / "big.jpg"
+    big.write_bytes(b"\xff\xd8" + os.urandom(6 * 1024 * 1024))
+    log_in(page, "mia", "/accounts/login/?next=/webinar-registrants/%3Fq%3Dada")
+    card = card_of(page, "Ada Lovelace")
+    sent = []
+    page.on(
+        "request", lambda r: sent.append(r.url) if "upload-photo" in r.url else None
+    )
+
+    card.locator("input[type=file]").set_input_files(big)
+    expected = "Photos can be at most 5 MB; this file is 6.0 MB."
+    sync_api.expect(messages_of(card)).to_have_text(expected)
+    sync_api.expect(card.locator("[data-preview]")).to_be_hidden()
+    card.get_by_role("button", name="Upload").click()
+    sync_api.expect(messages_of(card)).to_have_text(expected)
+    assert sent == []
+
+    # With the browser's check bypassed, the server's own sentence (a 413).
+    card.locator("[data-photo-form]").evaluate("f => f.dataset.maxBytes = 1e12")
+    with page.expect_response(lambda r: "upload-photo" in r.url) as response:
+        card.get_by_role("button", name="Upload").click()
+    assert response.value.status == 413
+    sync_api.expect(messages_of(card)).to_have_text(expected)
+
+
+def test_a_non_image_gives_no_broken_preview_and_the_server_names_it(page, tmp_path):
+    fake = tmp_path / "notes.jpg"
+    fake.write_text("These are not pixels.\n" * 20)
+    log_in(page, "mia", "/accounts/login/?next=/webinar-registrants/%3Fq%3Dada")
+    card = card_of(page, "Ada Lovelace")
+
+    card.locator("input[type=file]").set_input_files(fake)
+    sync_api.expect(messages_of(card)).to_contain_text("cannot show a preview")
+    sync_api.expect(card.locator("[data-preview]")).to_be_hidden()
+    card.get_by_role("button", name="Upload").click()
+    sync_api.expect(messages_of(card)).to_have_text(
+        "Photos must be JPEG, PNG, WebP, GIF, HEIC or AVIF; this file is text."
+    )
+    text = tmp_path / "notes.txt"
+    text.write_text("plain")
+    card.locator("input[type=file]").set_input_files(text)
+    sync_api.expect(messages_of(card)).to_have_text(
+        "Photos must be JPEG, PNG, WebP, GIF, HEIC or AVIF; this file is text."
+    )
+
+
+DROP = """([selector, bytes, name, kind]) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([new Uint8Array(bytes)], name, {type: "image/png"}));
+    const target = document.querySelector(selector);
+    if (kind === "paste") {
+        target.focus();
+        target.dispatchEvent(new ClipboardEvent("paste", {
+            clipboardData: transfer, bubbles: true, cancelable: true,
+        }));
+    } else {
+        for (const type of ["dragenter", "dragover", "drop"]) {
+            target.dispatchEvent(new DragEvent(type, {
+                dataTransfer: transfer, bubbles: true, cancelable: true,
+            }));
+        }
+    }
+}"""
+
+
+def upload_by(page, kind: str, color: str):
+    card = card_of(page, "Ada Lovelace")
+    selector = f"#{card.get_attribute('id')}"
+    target = f"{selector} button[type=submit]" if kind == "paste" else selector
+    data = list(make_image_bytes("PNG", size=(64, 64), color=color))
+    page.evaluate(DROP, [target, data, f"{kind}.png", kind])
+    sync_api.expect(card.locator("[data-preview]")).to_be_visible()
+    sync_api.expect(card.get_by_role("button", name="Upload")).to_be_focused()
+    card.get_by_role("button", name="Upload").click()
+    sync_api.expect(messages_of(card)).to_have_text("Photo saved.")
+    sync_api.expect(messages_of(card)).to_be_focused()
+    sync_api.expect(card.locator(".card__file")).to_have_text(f"Photo: {kind}.png")
+
+
+def test_drop_a_photo_on_a_card_then_paste_another_and_the_label_follows(page):
+    log_in(page, "mia", "/accounts/login/?next=/webinar-registrants/%3Fq%3Dada")
+    card = card_of(page, "Ada Lovelace")
+    if card.locator("[data-photo] img").count():  # the other width's run
+        card.locator("[data-delete] summary").click()
+        card.get_by_role("button", name="Yes, delete the photo").click()
+        sync_api.expect(messages_of(card)).to_have_text("Photo deleted.")
+    sync_api.expect(card.locator("[data-photo-label]")).to_have_text("Add a photo")
+
+    upload_by(page, "drop", "red")
+    sync_api.expect(card.locator("[data-photo-label]")).to_have_text("Replace photo")
+    sync_api.expect(card.locator("[data-delete]")).to_be_visible()
+    upload_by(page, "paste", "blue")
+    thumbnail = card.locator("[data-photo] img")
+    thumbnail.evaluate("img => img.decode()")
+    pixel = thumbnail.evaluate(
+        """img => {
+            const canvas = document.createElement("canvas");
+            canvas.width = canvas.height = 1;
+            const context = canvas.getContext("2d");
+            context.drawImage(img, img.naturalWidth / 2, img.naturalHeight / 2,
+                              1, 1, 0, 0, 1, 1);
+            return Array.from(context.getImageData(0, 0, 1, 1).data);
+        }"""
+    )
+    assert pixel[2] > 200 and pixel[0] < 50  # the pasted blue, not the red
+
+    card.locator("[data-delete] summary").click()
+    card.get_by_role("button", name="Yes, delete the photo").click()
+    sync_api.expect(messages_of(card)).to_have_text("Photo deleted.")
+    sync_api.expect(card.locator("[data-photo-label]")).to_have_text("Add a photo")
+    sync_api.expect(card.locator("[data-delete]")).to_be_hidden()

@@ -27,23 +27,37 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 WIDTHS = {"desktop": 1280, "phone": 390}
 
-# Eighteen more public registrants over two webinars, for grouping and pages.
+# Fifty more public registrants over two webinars, for grouping and pages;
+# two with photos, one of whose thumbnails then go missing.
 MORE_PEOPLE = """
 import datetime
+import io
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
+from webinars import files, services
 from webinars.models import Registrant, Webinar
+from webinars.photos import prepare_photo
 early = Webinar.objects.create(
     title="Photos at scale", starts_at=timezone.now() - datetime.timedelta(days=30)
 )
 later = Webinar.objects.get(title="Uploads everywhere")
-for number in range(18):
-    Registrant.objects.create(
+for number in range(50):
+    person = Registrant.objects.create(
         webinar=early if number % 2 else later,
         name=f"Person {number:02d} Example",
         email=f"person{number}@example.com",
         company="Example Co",
         is_public=True,
     )
+    if number in (0, 2):
+        buffer = io.BytesIO()
+        Image.new("RGB", (300, 200), "green").save(buffer, "JPEG")
+        upload = SimpleUploadedFile("p.jpg", buffer.getvalue(), "image/jpeg")
+        services.registrant_photo_set(registrant=person, photo=prepare_photo(upload))
+    if number == 2:
+        for size in files.THUMBNAIL_EDGES:
+            files.delete_quietly(files.thumbnail_name(person.photo.name, size))
 """
 
 
@@ -239,3 +253,48 @@ def test_drop_a_photo_on_a_card_then_paste_another_and_the_label_follows(page):
     sync_api.expect(messages_of(card)).to_have_text("Photo deleted.")
     sync_api.expect(card.locator("[data-photo-label]")).to_have_text("Add a photo")
     sync_api.expect(card.locator("[data-delete]")).to_be_hidden()
+
+
+def test_the_gallery_is_grouped_by_webinar_and_paginated(page):
+    page.goto("/webinar-demo/")
+    groups = page.locator(".gallery-group")
+    sync_api.expect(groups).to_have_count(2)
+    sync_api.expect(groups.nth(0).locator("h2")).to_have_text("Uploads everywhere")
+    sync_api.expect(groups.nth(1).locator("h2")).to_have_text("Photos at scale")
+    assert groups.nth(1).locator("time").get_attribute("datetime")
+    sync_api.expect(page.locator(".gallery__item")).to_have_count(48)
+    sync_api.expect(page.locator(".lead")).to_contain_text("51 attendees")
+
+    page.get_by_role("link", name="Next").click()
+    sync_api.expect(page).to_have_url("/webinar-demo/?page=2")
+    sync_api.expect(page.locator(".gallery__item")).to_have_count(3)
+    sync_api.expect(page.locator(".gallery-group h2")).to_have_text(["Photos at scale"])
+    sync_api.expect(page.locator(".pagination")).to_contain_text("Page 2 of 2")
+    page.get_by_role("link", name="Previous").click()
+    sync_api.expect(page).to_have_url("/webinar-demo/?page=1")
+
+
+def test_gallery_rows_align_and_phones_get_two_columns(page):
+    page.goto("/webinar-demo/")
+    items = page.locator(".gallery-group").first.locator(".gallery__item")
+    boxes = [items.nth(n).bounding_box() for n in range(3)]
+    assert boxes[0]["y"] == boxes[1]["y"], "two or more columns at every width"
+    names = [items.nth(n).locator(".gallery__name").bounding_box() for n in range(2)]
+    # Ada has initials, Person 00 a photo: their names are on one line.
+    assert names[0]["y"] == names[1]["y"]
+    photo = items.nth(1).locator("img")
+    assert photo.get_attribute("loading") == "lazy"
+    assert "128w" in photo.get_attribute("srcset")
+    assert photo.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], "no horizontal scrolling"
+
+
+def test_a_missing_photo_file_shows_the_initials(page):
+    page.goto("/webinar-demo/")
+    item = page.locator(".gallery__item", has_text="Person 02 Example")
+    item.scroll_into_view_if_needed()
+    sync_api.expect(item.locator("img")).to_have_count(0)
+    initials = item.locator(".portrait__initials")
+    sync_api.expect(initials).to_have_text("P0")
+    sync_api.expect(initials).to_be_visible()

@@ -8,6 +8,7 @@ Screenshots are saved under pytest's tmp dir, as test artefacts.
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -24,6 +25,7 @@ from tests.test_browser import CHROMIUM, is_csp_violation, log_in
 pytestmark = pytest.mark.servers
 
 sync_api = pytest.importorskip("playwright.sync_api")
+Image = pytest.importorskip("PIL.Image")
 
 WIDTHS = {"desktop": 1280, "phone": 390}
 
@@ -298,3 +300,46 @@ def test_a_missing_photo_file_shows_the_initials(page):
     initials = item.locator(".portrait__initials")
     sync_api.expect(initials).to_have_text("P0")
     sync_api.expect(initials).to_be_visible()
+
+
+CENTRE_PIXEL = """img => img.decode().then(() => {
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = 1;
+    canvas.getContext("2d").drawImage(
+        img, img.naturalWidth / 2, img.naturalHeight / 2, 1, 1, 0, 0, 1, 1);
+    return Array.from(canvas.getContext("2d").getImageData(0, 0, 1, 1).data);
+})"""
+
+
+def test_choose_the_crop_and_the_thumbnail_changes(page, tmp_path):
+    wide = Image.new("RGB", (400, 200), "red")
+    wide.paste(Image.new("RGB", (200, 200), "blue"), (200, 0))
+    wide.save(tmp_path / "wide.png")
+    log_in(page, "mia", "/accounts/login/?next=/webinar-registrants/%3Fq%3Dada")
+    card = card_of(page, "Ada Lovelace")
+    card.locator("input[type=file]").set_input_files(tmp_path / "wide.png")
+    card.get_by_role("button", name="Upload").click()
+    sync_api.expect(messages_of(card)).to_have_text("Photo saved.")
+    thumbnail = card.locator("[data-photo] img")
+    centred = thumbnail.get_attribute("src")
+
+    card.get_by_text("Choose the crop").click()
+    frame = card.locator("[data-crop-frame]")
+    frame.locator("img").evaluate("img => img.decode()")
+    box = frame.bounding_box()
+    frame.click(position={"x": 2, "y": box["height"] / 2})
+    sync_api.expect(card.locator("[data-crop-x]")).to_have_value("0.01")
+    card.get_by_role("button", name="Save crop").click()
+    sync_api.expect(messages_of(card)).to_have_text("Crop saved.")
+    sync_api.expect(thumbnail).not_to_have_attribute("src", centred)
+    red = thumbnail.evaluate(CENTRE_PIXEL)
+    assert red[0] > 200 and red[2] < 60, red
+
+    frame.focus()
+    for _ in range(20):
+        page.keyboard.press("ArrowRight")
+    sync_api.expect(card.locator("[data-crop-x]")).to_have_value("1.00")
+    card.get_by_role("button", name="Save crop").click()
+    sync_api.expect(thumbnail).to_have_attribute("src", re.compile(r"crop=1\.000"))
+    blue = thumbnail.evaluate(CENTRE_PIXEL)
+    assert blue[2] > 200 and blue[0] < 60, blue

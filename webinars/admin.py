@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from webinars import files, roles, services
-from webinars.forms import PhotoField
+from webinars.forms import PhotoField, focus_field
 from webinars.models import PhotoEvent, Registrant, Webinar
 from webinars.views.access import refusal_status, storage_fault_status
 
@@ -69,6 +69,9 @@ class RegistrantAdminForm(forms.ModelForm):
     """The photo goes through webinars.photos and services, not the model field."""
 
     photo = PhotoField(required=False)
+    # Not required: a form without them (a script's) keeps the crop as it is.
+    photo_focus_x = focus_field("Crop centre, across (0 left, 1 right)", required=False)
+    photo_focus_y = focus_field("Crop centre, down (0 top, 1 bottom)", required=False)
 
     class Meta:
         model = Registrant
@@ -85,6 +88,20 @@ class RegistrantAdminForm(forms.ModelForm):
         for name, field in self.fields.items():
             if name != "photo":
                 field.show_hidden_initial = True
+
+    def clean_photo_focus_x(self):
+        return self._focus_or_current("photo_focus_x")
+
+    def clean_photo_focus_y(self):
+        return self._focus_or_current("photo_focus_y")
+
+    def _focus_or_current(self, name: str) -> float:
+        value = self.cleaned_data[name]
+        return getattr(self.instance, name) if value is None else value
+
+    @property
+    def focus(self) -> tuple[float, float]:
+        return (self.cleaned_data["photo_focus_x"], self.cleaned_data["photo_focus_y"])
 
 
 @admin.register(Registrant)
@@ -114,7 +131,20 @@ class RegistrantAdmin(DateHierarchyAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["webinar", "name", "email", "company"]}),
-        ("Photo", {"fields": ["photo_preview", "photo", "photo_original_name"]}),
+        (
+            "Photo",
+            {
+                "fields": [
+                    "photo_preview",
+                    "photo",
+                    "photo_original_name",
+                    ("photo_focus_x", "photo_focus_y"),
+                ],
+                "description": "The crop centre places the square thumbnails; "
+                "click the current photo to choose it. A new photo starts at "
+                "the centre.",
+            },
+        ),
         (
             "Follow-up",
             {"fields": ["status", "group", "sales_rep", "is_public", "notes"]},
@@ -168,6 +198,10 @@ class RegistrantAdmin(DateHierarchyAdmin):
         elif photo and "photo" in form.changed_data:
             services.registrant_photo_set(
                 registrant=obj, photo=photo, user=request.user
+            )
+        elif obj.photo and {"photo_focus_x", "photo_focus_y"} & set(form.changed_data):
+            services.registrant_photo_crop_set(
+                registrant=obj, focus=form.focus, user=request.user
             )
 
     def delete_model(self, request, obj):

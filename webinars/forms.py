@@ -96,6 +96,34 @@ class PhotoForm(forms.Form):
     photo = PhotoField()
 
 
+def focus_field(label: str, *, required: bool = True) -> forms.FloatField:
+    """A crop centre's coordinate: a fraction of the photo's width or height."""
+    return forms.FloatField(
+        label=label,
+        required=required,
+        min_value=0,
+        max_value=1,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "1"}),
+        error_messages={
+            "min_value": "The crop centre must be inside the photo (0 to 1).",
+            "max_value": "The crop centre must be inside the photo (0 to 1).",
+            "invalid": "The crop centre is a number from 0 to 1.",
+            "required": "Send both coordinates of the crop centre.",
+        },
+    )
+
+
+class CropForm(forms.Form):
+    """The point of a photo its square thumbnails are centred on."""
+
+    photo_focus_x = focus_field("Across (0 left, 1 right)")
+    photo_focus_y = focus_field("Down (0 top, 1 bottom)")
+
+    @property
+    def focus(self) -> tuple[float, float]:
+        return (self.cleaned_data["photo_focus_x"], self.cleaned_data["photo_focus_y"])
+
+
 class NotesForm(forms.Form):
     """The notes of one registrant: the field must be sent, empty or not."""
 

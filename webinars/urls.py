@@ -14,6 +14,7 @@ urlpatterns = [
     re_path(rf"^upload-photo/{UUID}/?\Z", endpoints.upload_photo, name="upload_photo"),
     re_path(rf"^update-notes/{UUID}/?\Z", endpoints.update_notes, name="update_notes"),
     re_path(rf"^delete-photo/{UUID}/?\Z", endpoints.delete_photo, name="delete_photo"),
+    re_path(rf"^crop-photo/{UUID}/?\Z", endpoints.crop_photo, name="crop_photo"),
     re_path(r"^api/registrants/?\Z", api.registrants, name="api_registrants"),
     re_path(
         r"^api/webinar-attendees/?\Z",

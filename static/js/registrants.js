@@ -37,6 +37,21 @@
     const del = card.querySelector("[data-delete]");
     del.hidden = !registrant.photo_url;
     del.open = false;
+    const crop = card.querySelector("[data-crop]");
+    if (!crop) return;
+    crop.hidden = !registrant.photo_url;
+    if (registrant.photo_url) {
+      crop.querySelectorAll("[data-crop-photo], [data-crop-result]").forEach(
+        function (image) {
+          if (image.getAttribute("src") !== registrant.photo_url) {
+            image.src = registrant.photo_url;
+          }
+        }
+      );
+      crop.dispatchEvent(
+        new CustomEvent("focus-changed", { detail: registrant.photo_focus })
+      );
+    }
   }
 
   // XMLHttpRequest rather than fetch: only it reports upload progress.
@@ -241,8 +256,69 @@
     });
   }
 
+  // The crop centre: a click or the arrow keys on the whole photo move it;
+  // the square beside it shows the thumbnail it makes (object-position
+  // places the point as Pillow's ImageOps.fit centering does).
+  function enhanceCropForm(card, form) {
+    const frame = form.querySelector("[data-crop-frame]");
+    const marker = form.querySelector("[data-crop-marker]");
+    const result = form.querySelector("[data-crop-result]");
+    const x = form.querySelector("[data-crop-x]");
+    const y = form.querySelector("[data-crop-y]");
+    frame.hidden = false;
+    form.querySelector("[data-crop-result-box]").hidden = false;
+
+    function clamp(value) {
+      return Math.min(1, Math.max(0, Math.round(value * 100) / 100));
+    }
+
+    function place(focusX, focusY) {
+      x.value = clamp(focusX).toFixed(2);
+      y.value = clamp(focusY).toFixed(2);
+      draw();
+    }
+
+    function draw() {
+      const left = clamp(Number(x.value)) * 100;
+      const top = clamp(Number(y.value)) * 100;
+      marker.style.left = left + "%";
+      marker.style.top = top + "%";
+      result.style.objectPosition = left + "% " + top + "%";
+    }
+
+    frame.addEventListener("click", function (event) {
+      const box = frame.getBoundingClientRect();
+      place((event.clientX - box.left) / box.width, (event.clientY - box.top) / box.height);
+    });
+    const steps = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    frame.addEventListener("keydown", function (event) {
+      const step = steps[event.key];
+      if (!step) return;
+      event.preventDefault();
+      place(Number(x.value) + step[0] * 0.05, Number(y.value) + step[1] * 0.05);
+    });
+    x.addEventListener("input", draw);
+    y.addEventListener("input", draw);
+    form.closest("[data-crop]").addEventListener("focus-changed", function (event) {
+      place(event.detail[0], event.detail[1]);
+    });
+    draw();
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      send(form, "POST", new FormData(form)).then(function (result) {
+        button.disabled = false;
+        if (handle(card, result)) showPhoto(card, result.data.registrant);
+        card.querySelector("[data-messages]").focus();
+      });
+    });
+  }
+
   // A card shows only the forms the user's role may use (webinars.roles).
   const enhancers = [
+    ["[data-crop-form]", enhanceCropForm],
     ["[data-photo-form]", enhancePhotoForm],
     ["[data-delete-form]", enhanceDeleteForm],
     ["[data-notes-form]", enhanceNotesForm],

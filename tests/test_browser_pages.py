@@ -343,3 +343,22 @@ def test_choose_the_crop_and_the_thumbnail_changes(page, tmp_path):
     sync_api.expect(thumbnail).to_have_attribute("src", re.compile(r"crop=1\.000"))
     blue = thumbnail.evaluate(CENTRE_PIXEL)
     assert blue[2] > 200 and blue[0] < 60, blue
+
+
+def test_the_home_page_says_what_the_app_is_and_the_favicon_is_served(page):
+    response = page.goto("/")
+    assert response.status == 200
+    sync_api.expect(page.locator("h1")).to_have_text("FastOpp webinars")
+    sync_api.expect(page.locator(".lead")).to_contain_text("registrants")
+    page.get_by_role("link", name="See the attendee gallery").click()
+    sync_api.expect(page).to_have_url("/webinar-demo/")
+    page.goto("/")
+    page.get_by_role("link", name="Staff log in").click()
+    sync_api.expect(page.locator("input[name=username]")).to_be_visible()
+
+    # Fetched, not opened: Chromium's own image viewer would break the policy.
+    icon = page.request.get("/favicon.ico")
+    assert icon.status == 200
+    assert icon.url.endswith(".ico") and icon.body()[:4] == b"\x00\x00\x01\x00"
+    linked = page.locator("link[rel=icon]").get_attribute("href")
+    assert page.request.get(linked).status == 200

@@ -9,6 +9,7 @@ UUID = r"(?P<registrant_id>[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("favicon.ico", pages.favicon, name="favicon"),
     path("webinar-registrants/", pages.registrants, name="registrants"),
     path("webinar-demo/", pages.gallery, name="gallery"),
     re_path(rf"^upload-photo/{UUID}/?\Z", endpoints.upload_photo, name="upload_photo"),

@@ -10,8 +10,9 @@ from operator import attrgetter
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import QueryDict
+from django.http import HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
@@ -27,7 +28,13 @@ GALLERY_PER_PAGE = 48
 
 @require_safe
 def home(request):
-    return render(request, "webinars/home.html")
+    return render(request, "webinars/home.html", {"photo_limits": photo_limits()})
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico on every page the admin's included."""
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
 
 
 @require_safe

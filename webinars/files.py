@@ -43,6 +43,10 @@ PRIVATE_MARKER = "-private"
 # Where scan_uploads moves photos a malware scan flags: under UPLOAD_DIR but
 # outside the served directories, so never served, listed or cleaned up.
 QUARANTINE_DIRECTORY = "quarantine"
+# A bulk import waiting for the user to confirm its preview: outside the
+# served directories, named by a random token, deleted once applied.
+IMPORT_DIRECTORY = "imports"
+IMPORT_TOKEN = re.compile(r"[0-9a-f]{32}")
 
 
 class StorageFault(Exception):
@@ -261,6 +265,28 @@ def write_probe(directory: str) -> None:
         f"{name}.write-check-{uuid.uuid4().hex}", ContentFile(b"ok")
     )
     photo_storage().delete(saved)
+
+
+def stage_import(content: bytes) -> str:
+    """Keep an import's files (a zip) until it is confirmed; return its token."""
+    token = uuid.uuid4().hex
+    try:
+        _create(photo_storage(), f"{IMPORT_DIRECTORY}/{token}.zip", content)
+    except OSError as exc:
+        raise storage_fault(exc) from exc
+    return token
+
+
+def read_staged_import(token: str) -> bytes:
+    """Return a staged import's zip; raise FileNotFoundError for an unknown token."""
+    if not IMPORT_TOKEN.fullmatch(token):
+        raise FileNotFoundError(token)
+    return read_file(f"{IMPORT_DIRECTORY}/{token}.zip")
+
+
+def delete_staged_import(token: str) -> None:
+    if IMPORT_TOKEN.fullmatch(token):
+        delete_quietly(f"{IMPORT_DIRECTORY}/{token}.zip")
 
 
 def read_file(name: str) -> bytes:

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from webinars.formats import ACCEPT_ATTRIBUTE, LISTED, RULE
 from webinars.models import Registrant, Webinar
 from webinars.photos import prepare_photo
-from webinars.uploadhandler import max_upload_bytes
+from webinars.uploadhandler import MEGABYTE, OversizedUpload, max_upload_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +122,57 @@ class CropForm(forms.Form):
     @property
     def focus(self) -> tuple[float, float]:
         return (self.cleaned_data["photo_focus_x"], self.cleaned_data["photo_focus_y"])
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input (Django's documented recipe)."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)]
+
+
+class PhotoImportForm(forms.Form):
+    """Many photos at once: several files or one zip, and how to match them."""
+
+    files = MultipleFileField(
+        label="Photos or a zip of photos",
+        widget=MultipleFileInput(attrs={"accept": f"{PHOTO_TYPES},.zip"}),
+        error_messages={"required": "Choose the photos, or one zip of photos."},
+    )
+    match = forms.ChoiceField(
+        label="Match each file to a registrant by",
+        choices=[
+            ("email", "e-mail address (ada@example.com.jpg)"),
+            ("name", "name (Ada Lovelace.jpg, ada-lovelace.png)"),
+        ],
+        initial="email",
+        widget=forms.RadioSelect,
+    )
+
+    def clean_files(self):
+        chosen = self.cleaned_data["files"]
+        total = sum(f.size or 0 for f in chosen)
+        if any(isinstance(f, OversizedUpload) for f in chosen):
+            raise ValidationError(
+                f"An import can be at most {settings.IMPORT_MAX_MB:g} MB; this "
+                f"one is {total / MEGABYTE:.1f} MB. Split it and import each part.",
+                code="import_too_large",
+            )
+        zips = [f for f in chosen if f.name.lower().endswith(".zip")]
+        if zips and len(chosen) > 1:
+            raise ValidationError(
+                "Send one zip, or photos, not both.", code="mixed_import"
+            )
+        return chosen
 
 
 class NotesForm(forms.Form):

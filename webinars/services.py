@@ -17,7 +17,7 @@ import contextlib
 import contextvars
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -25,7 +25,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from webinars import files, photos
+from webinars import files, imports, photos
 from webinars.models import PhotoEvent, Registrant, Webinar
 from webinars.photos import PreparedPhoto
 
@@ -392,6 +392,39 @@ def photo_thumbnails_rebuild(*, name: str, focus: photos.Focus = photos.CENTRE) 
     files.store_thumbnails(
         name, photos.thumbnails_of(stored, files.THUMBNAIL_EDGES, focus=focus)
     )
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import stored: the rows saved, and those that failed meanwhile."""
+
+    saved: list[imports.Row]
+    failed: list[tuple[imports.Row, str]]
+
+
+def registrant_photos_import(
+    *,
+    rows: list[imports.Row],
+    confirmed: Iterable[int],
+    user: User = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ImportSummary:
+    """Store each confirmed, matched row's photo, one registrant at a time."""
+    chosen = set(confirmed)
+    todo = [r for r in rows if r.status == "matched" and r.index in chosen]
+    saved, failed = [], []
+    for done, row in enumerate(todo, start=1):
+        try:
+            registrant_photo_set(registrant=row.registrant, photo=row.photo, user=user)
+        except Registrant.DoesNotExist:
+            failed.append((row, "The registrant was deleted meanwhile."))
+        except files.StorageFault as fault:
+            failed.append((row, fault.message))
+        else:
+            saved.append(row)
+        if on_progress:
+            on_progress(done, len(todo))
+    return ImportSummary(saved, failed)
 
 
 class NoPhoto(Exception):

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from webinars.views import api, endpoints, pages
+from webinars.views import api, endpoints, imports, pages
 
 app_name = "webinars"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("favicon.ico", pages.favicon, name="favicon"),
     path("webinar-registrants/", pages.registrants, name="registrants"),
     path("webinar-demo/", pages.gallery, name="gallery"),
+    path("photo-import/", imports.photo_import, name="photo_import"),
+    path("photo-import/apply/", imports.photo_import_apply, name="photo_import_apply"),
     re_path(rf"^upload-photo/{UUID}/?\Z", endpoints.upload_photo, name="upload_photo"),
     re_path(rf"^update-notes/{UUID}/?\Z", endpoints.update_notes, name="update_notes"),
     re_path(rf"^delete-photo/{UUID}/?\Z", endpoints.delete_photo, name="delete_photo"),

@@ -362,3 +362,28 @@ def test_the_home_page_says_what_the_app_is_and_the_favicon_is_served(page):
     assert icon.url.endswith(".ico") and icon.body()[:4] == b"\x00\x00\x01\x00"
     linked = page.locator("link[rel=icon]").get_attribute("href")
     assert page.request.get(linked).status == 200
+
+
+def test_the_compact_list_shows_a_row_a_registrant_with_its_actions(page, tmp_path):
+    log_in(page, "mia", "/accounts/login/?next=/webinar-registrants/")
+    page.get_by_role("link", name="Compact list").click()
+    rows = page.locator("tr.list-row")
+    sync_api.expect(rows).to_have_count(12)
+    page.fill("input[name=q]", "ada")
+    page.get_by_role("button", name="Search").click()
+    row = page.locator("tr.list-row", has_text="Ada Lovelace")
+    sync_api.expect(row).to_contain_text("Uploads everywhere")
+    sync_api.expect(row.locator(".badge")).to_have_text("Registered")
+
+    row.locator("input[type=file]").set_input_files(jpeg(tmp_path, color="orange"))
+    row.get_by_role("button", name="Upload").click()
+    sync_api.expect(row.locator("[data-messages]")).to_have_text("Photo saved.")
+    sync_api.expect(row.locator("[data-photo] img")).to_be_visible()
+    sync_api.expect(row.locator("[data-photo-label]")).to_have_text("Replace photo")
+
+    page.goto("/webinar-registrants/")  # remembered
+    sync_api.expect(page.locator("tr.list-row")).to_have_count(12)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], "no horizontal scrolling"
+    page.get_by_role("link", name="Cards").click()
+    sync_api.expect(page.locator("article.card")).to_have_count(12)

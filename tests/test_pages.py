@@ -323,3 +323,19 @@ def test_a_wrong_password_is_explained(client):
     response = client.post("/accounts/login/", {"username": "x", "password": "y"})
 
     assert "enter a correct username and password" in response.content.decode()
+
+
+def test_the_compact_list_is_remembered_for_the_user(client):
+    client.force_login(make_user("mia", role="marketing"))
+    make_registrant(name="Ada Lovelace", company="Analytical Engines")
+
+    listed = client.get("/webinar-registrants/?layout=list").content.decode()
+    later = client.get("/webinar-registrants/?q=ada")
+    cards = client.get("/webinar-registrants/?layout=cards").content.decode()
+
+    assert 'class="registrant-list"' in listed and 'class="cards"' not in listed
+    assert later.context["layout"] == "list"
+    assert 'class="list-row"' in later.content.decode()
+    assert 'href="?q=ada&amp;layout=cards"' in later.content.decode()
+    assert 'class="cards"' in cards
+    assert client.get("/webinar-registrants/").context["layout"] == "cards"

@@ -33,7 +33,7 @@
     if (label) label.textContent = registrant.photo_url ? "Replace photo" : "Add a photo";
     const fileName = card.querySelector("[data-file-name]");
     fileName.textContent = "Photo: " + registrant.photo_original_name;
-    fileName.hidden = !registrant.photo_original_name;
+    fileName.hidden = !registrant.photo_original_name || card.tagName === "TR";
     const del = card.querySelector("[data-delete]");
     del.hidden = !registrant.photo_url;
     del.open = false;

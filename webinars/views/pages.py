@@ -22,6 +22,9 @@ from webinars.models import Registrant, Webinar
 from webinars.views.access import registrant_staff_required
 
 REGISTRANTS_PER_PAGE = 12
+# The staff page's layouts; the one chosen last is kept in the user's session.
+LAYOUTS = [("cards", "Cards"), ("list", "Compact list")]
+LAYOUT_SESSION_KEY = "registrants_layout"
 # Four rows of six on a desktop, a short scroll on a phone: about 100 kB a page.
 GALLERY_PER_PAGE = 48
 
@@ -67,6 +70,7 @@ def render_registrants(
     page_messages = _prepare_cards(request, page.object_list, problem)
     without_page = params.copy()
     without_page.pop("page", None)
+    without_page.pop("layout", None)
     return render(
         request,
         "webinars/registrants.html",
@@ -79,9 +83,20 @@ def render_registrants(
             # The forms each card shows: webinars.roles, as in the admin.
             "changeable": roles.changeable_fields(request.user),
             "photo_limits": photo_limits(),
+            "layout": _layout(request, params),
+            "layouts": LAYOUTS,
         },
         status=status,
     )
+
+
+def _layout(request, params: QueryDict) -> str:
+    """The layout asked for (and remembered), or the one this user chose last."""
+    asked = params.get("layout")
+    if asked in dict(LAYOUTS):
+        request.session[LAYOUT_SESSION_KEY] = asked
+        return asked
+    return request.session.get(LAYOUT_SESSION_KEY, LAYOUTS[0][0])
 
 
 def registrants_url(params: QueryDict) -> str:

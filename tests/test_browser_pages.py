@@ -387,3 +387,40 @@ def test_the_compact_list_shows_a_row_a_registrant_with_its_actions(page, tmp_pa
     assert width <= page.viewport_size["width"], "no horizontal scrolling"
     page.get_by_role("link", name="Cards").click()
     sync_api.expect(page.locator("article.card")).to_have_count(12)
+
+
+def test_the_admin_previews_the_chosen_photo_and_sets_the_crop_by_a_click(
+    page, tmp_path
+):
+    log_in(page, "staff", "/admin/login/")
+    page.goto("/admin/webinars/registrant/")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if page.viewport_size["width"] >= 1280:
+        assert width <= 1280, "the registrant list fits 1280 px"
+    page.get_by_role("link", name="Ada Lovelace", exact=True).click()
+    preview = page.locator("[data-photo-input-preview]")
+
+    fake = tmp_path / "fake.jpg"
+    fake.write_text("not pixels " * 50)
+    page.set_input_files("#id_photo", fake)
+    sync_api.expect(page.locator("[data-photo-input-message]")).to_contain_text(
+        "cannot show a preview"
+    )
+    sync_api.expect(preview).to_be_hidden()
+    page.set_input_files("#id_photo", jpeg(tmp_path, size=(400, 200)))
+    sync_api.expect(preview).to_be_visible()
+    assert preview.evaluate("img => img.naturalWidth") == 400
+    page.click("input[name=_continue]")
+    sync_api.expect(page.locator(".messagelist")).to_contain_text("was changed")
+
+    stored = page.locator("[data-crop-source]")
+    stored.evaluate("img => img.decode()")
+    sync_api.expect(page.get_by_alt_text("Its small thumbnail")).to_be_visible()
+    sync_api.expect(page.get_by_label("Remove photo")).to_be_visible()
+    box = stored.bounding_box()
+    stored.click(position={"x": box["width"] - 1, "y": box["height"] / 2})
+    assert float(page.input_value("#id_photo_focus_x")) > 0.95
+    page.click("input[name=_continue]")
+    sync_api.expect(page.locator(".messagelist")).to_contain_text("was changed")
+    small = page.get_by_alt_text("Its small thumbnail").get_attribute("src")
+    assert "crop=" in small

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import zipfile
 
 import pytest
 
@@ -424,3 +425,35 @@ def test_the_admin_previews_the_chosen_photo_and_sets_the_crop_by_a_click(
     sync_api.expect(page.locator(".messagelist")).to_contain_text("was changed")
     small = page.get_by_alt_text("Its small thumbnail").get_attribute("src")
     assert "crop=" in small
+
+
+def test_import_a_zip_of_photos_through_the_preview(page, tmp_path):
+    archive = tmp_path / "event.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("person40@example.com.jpg", make_image_bytes("JPEG"))
+        bundle.writestr("person42@example.com.jpg", make_image_bytes("JPEG"))
+        bundle.writestr("nobody@example.com.jpg", make_image_bytes("JPEG"))
+        bundle.writestr("person44@example.com.jpg", b"text, not a photo\n" * 9)
+    log_in(page, "mia", "/accounts/login/?next=/webinar-registrants/")
+    page.get_by_role("link", name="Import many photos at once").click()
+    page.set_input_files("input[name=photos]", archive)
+    page.get_by_role("button", name="Preview the import").click()
+
+    rows = page.locator("tr.import-row")
+    sync_api.expect(rows).to_have_count(4)
+    sync_api.expect(page.locator("tr[data-status=matched]")).to_have_count(2)
+    sync_api.expect(page.locator("tr[data-status=unmatched]")).to_contain_text(
+        "No registrant you may change"
+    )
+    sync_api.expect(page.locator("tr[data-status=refused]")).to_contain_text(
+        "this file is text."
+    )
+    page.get_by_label(
+        "Save person42@example.com.jpg as Person 42 Example's photo"
+    ).uncheck()
+    page.get_by_role("button", name="Save the ticked photos").click()
+
+    sync_api.expect(page.locator(".import-summary")).to_contain_text("1 photo saved")
+    sync_api.expect(page.locator(".import-summary")).to_contain_text(
+        "person40@example.com.jpg → Person 40 Example"
+    )

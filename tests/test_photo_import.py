@@ -55,7 +55,7 @@ def mixed_zip() -> bytes:
 
 def preview(client, data: bytes, match="email", name="photos.zip"):
     upload = SimpleUploadedFile(name, data, "application/zip")
-    return client.post("/photo-import/", {"files": [upload], "match": match})
+    return client.post("/photo-import/", {"photos": [upload], "match": match})
 
 
 def by_name(response) -> dict[str, imports.Row]:
@@ -151,7 +151,7 @@ def test_several_files_are_matched_by_name(admin_client, people):
     ]
     Registrant.objects.filter(email="ada@example.com").update(name="Ada Lovelace")
 
-    response = admin_client.post("/photo-import/", {"files": uploads, "match": "name"})
+    response = admin_client.post("/photo-import/", {"photos": uploads, "match": "name"})
 
     assert [(r.name, r.status) for r in response.context["rows"]] == [
         ("Ada Lovelace.jpg", "matched"),

@@ -143,7 +143,8 @@ class MultipleFileField(forms.FileField):
 class PhotoImportForm(forms.Form):
     """Many photos at once: several files or one zip, and how to match them."""
 
-    files = MultipleFileField(
+    # Not "files": that is the form's own attribute (request.FILES).
+    photos = MultipleFileField(
         label="Photos or a zip of photos",
         widget=MultipleFileInput(attrs={"accept": f"{PHOTO_TYPES},.zip"}),
         error_messages={"required": "Choose the photos, or one zip of photos."},
@@ -158,8 +159,8 @@ class PhotoImportForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
-    def clean_files(self):
-        chosen = self.cleaned_data["files"]
+    def clean_photos(self):
+        chosen = self.cleaned_data["photos"]
         total = sum(f.size or 0 for f in chosen)
         if any(isinstance(f, OversizedUpload) for f in chosen):
             raise ValidationError(

@@ -33,11 +33,11 @@ def photo_import(request):
     if request.method == "GET" or not form.is_valid():
         status = HTTPStatus.OK if request.method == "GET" else HTTPStatus.BAD_REQUEST
         return _page(request, form=form, status=status)
-    zipped = _zipped([(f.name, f.read()) for f in form.cleaned_data["files"]])
+    zipped = _zipped([(f.name, f.read()) for f in form.cleaned_data["photos"]])
     try:
         rows = _plan(zipped, form.cleaned_data["match"], request.user)
     except imports.ImportRefused as refused:
-        form.add_error("files", str(refused))
+        form.add_error("photos", str(refused))
         return _page(request, form=form, status=HTTPStatus.BAD_REQUEST)
     # Kept until confirmed: the preview page cannot send the files again.
     token = files.stage_import(zipped)

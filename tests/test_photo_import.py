@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import time
 import zipfile
 from http import HTTPStatus
 
@@ -205,3 +207,18 @@ def test_the_command_previews_with_dry_run_then_imports(people, tmp_path):
     assert "3/3" in err.getvalue()
     assert PhotoEvent.objects.count() == 3
     assert set(PhotoEvent.objects.values_list("user", flat=True)) == {None}
+
+
+def test_a_preview_nobody_confirmed_is_removed_by_a_later_import(
+    admin_client, people, upload_dir
+):
+    old = preview(admin_client, mixed_zip()).context["token"]
+    staged = upload_dir / "imports" / f"{old}.zip"
+    assert staged.is_file()
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(staged, (two_days_ago, two_days_ago))
+
+    new = preview(admin_client, mixed_zip()).context["token"]
+
+    assert not staged.exists()
+    assert (upload_dir / "imports" / f"{new}.zip").is_file()

@@ -47,6 +47,8 @@ QUARANTINE_DIRECTORY = "quarantine"
 # served directories, named by a random token, deleted once applied.
 IMPORT_DIRECTORY = "imports"
 IMPORT_TOKEN = re.compile(r"[0-9a-f]{32}")
+# A preview nobody confirmed within a day is abandoned; the next import removes it.
+STAGED_IMPORT_SECONDS = 24 * 3600
 
 
 class StorageFault(Exception):
@@ -271,10 +273,22 @@ def stage_import(content: bytes) -> str:
     """Keep an import's files (a zip) until it is confirmed; return its token."""
     token = uuid.uuid4().hex
     try:
+        _delete_abandoned_imports()
         _create(photo_storage(), f"{IMPORT_DIRECTORY}/{token}.zip", content)
     except OSError as exc:
         raise storage_fault(exc) from exc
     return token
+
+
+def _delete_abandoned_imports() -> None:
+    try:
+        _, staged = photo_storage().listdir(IMPORT_DIRECTORY)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for name in staged:
+        path = f"{IMPORT_DIRECTORY}/{name}"
+        if file_age_seconds(path) > STAGED_IMPORT_SECONDS:
+            delete_quietly(path)
 
 
 def read_staged_import(token: str) -> bytes:

@@ -266,6 +266,9 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
 # refused from its header, before its pixels are decoded.
 UPLOAD_MAX_MB = env.float("UPLOAD_MAX_MB", default=5)
 UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
+# A bulk photo import (webinars.imports): the zip or files of one request, and
+# what a zip may expand to; each photo in it still has UPLOAD_MAX_MB.
+IMPORT_MAX_MB = env.float("IMPORT_MAX_MB", default=100)
 FILE_UPLOAD_HANDLERS = ["webinars.uploadhandler.LimitedUploadHandler"]
 
 # Malware scanning (webinars.scanning): with UPLOAD_SCAN=clamd every upload's

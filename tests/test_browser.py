@@ -218,6 +218,7 @@ PUBLIC_PAGES = ["/", "/webinar-demo/", "/accounts/login/", "/admin/login/"]
 STAFF_PAGES = [
     "/webinar-registrants/",
     "/webinar-registrants/?q=ada",
+    "/photo-import/",
     "/admin/",
     "/admin/webinars/registrant/",
     "/admin/webinars/registrant/add/",

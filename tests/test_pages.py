@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from http import HTTPStatus
 
 import pytest
 from django.db import OperationalError, connection
+from django.utils import timezone
 
 from tests.factories import make_registrant, make_upload, make_user, make_webinar
 from webinars.models import Registrant
+from webinars.views import pages
+
+ONE_DAY = datetime.timedelta(days=1)
 
 pytestmark = pytest.mark.django_db
 
@@ -205,9 +210,60 @@ def test_the_gallery_counts_what_it_shows(client):
     assert "3 attendees from 1 company across 2 webinars." in " ".join(
         response.content.decode().split()
     )
-    assert 'class="avatar avatar--initials avatar--large" aria-hidden="true">EF<' in (
+    assert 'class="portrait__initials" aria-hidden="true">EF<' in (
         response.content.decode()
     )
+
+
+def test_the_gallery_groups_attendees_by_webinar_latest_first_with_its_date(client):
+    earlier = make_webinar(title="Earlier", starts_at=timezone.now() - ONE_DAY * 9)
+    later = make_webinar(title="Later", starts_at=timezone.now())
+    for number, webinar in enumerate([earlier, later, earlier]):
+        make_registrant(
+            name=f"Person {number}",
+            email=f"p{number}@example.com",
+            webinar=webinar,
+            is_public=True,
+        )
+
+    response = client.get("/webinar-demo/")
+
+    groups = response.context["groups"]
+    assert [g.webinar.title for g in groups] == ["Later", "Earlier"]
+    assert [r.name for r in groups[1].attendees] == ["Person 0", "Person 2"]
+    page = " ".join(response.content.decode().split())
+    assert page.count('class="gallery-group"') == 2
+    assert f'<time datetime="{later.starts_at.isoformat()}' in page
+
+
+def test_the_gallery_is_paginated_with_plain_links(client, monkeypatch):
+    monkeypatch.setattr(pages, "GALLERY_PER_PAGE", 2)
+    webinar = make_webinar()
+    for number in range(5):
+        make_registrant(
+            name=f"Person {number}",
+            email=f"p{number}@example.com",
+            webinar=webinar,
+            is_public=True,
+            photo=make_upload() if number == 4 else None,
+        )
+
+    first = client.get("/webinar-demo/").content.decode()
+    last = client.get("/webinar-demo/?page=3")
+
+    assert "Person 0" in first and "Person 2" not in first
+    assert 'href="?page=2" rel="next"' in first
+    assert "Page 1 of 3" in first
+    assert [r.name for r in last.context["page"]] == ["Person 4"]
+    assert 'href="?page=2" rel="prev"' in last.content.decode()
+    photo = last.context["page"][0]
+    assert (
+        f'srcset="{photo.photo_small_url} 128w, {photo.photo_medium_url} 384w"'
+        in last.content.decode()
+    )
+    assert 'loading="lazy"' in last.content.decode()
+    # A page past the end shows the last page, as the staff page does.
+    assert client.get("/webinar-demo/?page=99").context["page"].number == 3
 
 
 def test_an_empty_gallery_says_so(client):
@@ -267,3 +323,19 @@ def test_a_wrong_password_is_explained(client):
     response = client.post("/accounts/login/", {"username": "x", "password": "y"})
 
     assert "enter a correct username and password" in response.content.decode()
+
+
+def test_the_compact_list_is_remembered_for_the_user(client):
+    client.force_login(make_user("mia", role="marketing"))
+    make_registrant(name="Ada Lovelace", company="Analytical Engines")
+
+    listed = client.get("/webinar-registrants/?layout=list").content.decode()
+    later = client.get("/webinar-registrants/?q=ada")
+    cards = client.get("/webinar-registrants/?layout=cards").content.decode()
+
+    assert 'class="registrant-list"' in listed and 'class="cards"' not in listed
+    assert later.context["layout"] == "list"
+    assert 'class="list-row"' in later.content.decode()
+    assert 'href="?q=ada&amp;layout=cards"' in later.content.decode()
+    assert 'class="cards"' in cards
+    assert client.get("/webinar-registrants/").context["layout"] == "cards"

@@ -49,13 +49,15 @@ def test_seed_demo_photos_are_real_images_in_upload_dir(upload_dir):
     seed()
 
     with_photos = Registrant.objects.exclude(photo="")
-    assert with_photos.count() == 10
+    assert with_photos.count() == 18  # and a couple shown with initials
     assert files_in(upload_dir) == referenced_files()
+    shapes = set()
     for registrant in with_photos:
-        assert decode((upload_dir / registrant.photo.name).read_bytes()).size == (
-            400,
-            400,
-        )
+        image = decode((upload_dir / registrant.photo.name).read_bytes())
+        shapes.add("wide" if image.width > image.height else "upright")
+        # Drawn as photos: thousands of colours, not initials on a flat disc.
+        assert image.convert("RGB").getcolors(4096) is None
+    assert shapes == {"wide", "upright"}
 
 
 def test_seeding_twice_adds_nothing_and_orphans_no_file(upload_dir):

@@ -46,6 +46,12 @@ QUARANTINE_DIRECTORY = "quarantine"
 # Where kept photo versions live (PHOTO_VERSIONS_KEEP): under UPLOAD_DIR but
 # outside the served directories, so only the staff view reaches them.
 VERSION_DIRECTORY = "versions"
+# A bulk import waiting for the user to confirm its preview: outside the
+# served directories, named by a random token, deleted once applied.
+IMPORT_DIRECTORY = "imports"
+IMPORT_TOKEN = re.compile(r"[0-9a-f]{32}")
+# A preview nobody confirmed within a day is abandoned; the next import removes it.
+STAGED_IMPORT_SECONDS = 24 * 3600
 
 
 class StorageFault(Exception):
@@ -284,6 +290,40 @@ def write_probe(directory: str) -> None:
         f"{name}.write-check-{uuid.uuid4().hex}", ContentFile(b"ok")
     )
     photo_storage().delete(saved)
+
+
+def stage_import(content: bytes) -> str:
+    """Keep an import's files (a zip) until it is confirmed; return its token."""
+    token = uuid.uuid4().hex
+    try:
+        _delete_abandoned_imports()
+        create(photo_storage(), f"{IMPORT_DIRECTORY}/{token}.zip", content)
+    except OSError as exc:
+        raise storage_fault(exc) from exc
+    return token
+
+
+def _delete_abandoned_imports() -> None:
+    try:
+        _, staged = photo_storage().listdir(IMPORT_DIRECTORY)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for name in staged:
+        path = f"{IMPORT_DIRECTORY}/{name}"
+        if file_age_seconds(path) > STAGED_IMPORT_SECONDS:
+            delete_quietly(path)
+
+
+def read_staged_import(token: str) -> bytes:
+    """Return a staged import's zip; raise FileNotFoundError for an unknown token."""
+    if not IMPORT_TOKEN.fullmatch(token):
+        raise FileNotFoundError(token)
+    return read_file(f"{IMPORT_DIRECTORY}/{token}.zip")
+
+
+def delete_staged_import(token: str) -> None:
+    if IMPORT_TOKEN.fullmatch(token):
+        delete_quietly(f"{IMPORT_DIRECTORY}/{token}.zip")
 
 
 def read_file(name: str) -> bytes:

@@ -59,7 +59,8 @@ def _listed(words: list[str]) -> str:
 
 
 NAMES = _names()
-RULE = f"Photos must be {_listed(NAMES)}"  # "Photos must be JPEG, PNG, ... or AVIF"
+LISTED = _listed(NAMES)  # "JPEG, PNG, WebP, GIF, HEIC or AVIF"
+RULE = f"Photos must be {LISTED}"  # "Photos must be JPEG, PNG, ... or AVIF"
 ACCEPT_ATTRIBUTE = ",".join(
     [t for f in ACCEPTED for t in f.media_types]
     + [s for f in ACCEPTED for s in f.suffixes]

@@ -1,17 +1,42 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from webinars.formats import ACCEPT_ATTRIBUTE
+from webinars.formats import ACCEPT_ATTRIBUTE, LISTED, RULE
 from webinars.models import Registrant, Webinar
 from webinars.photos import PreparedPhoto, prepare_photo
+from webinars.uploadhandler import MEGABYTE, OversizedUpload, max_upload_bytes
 
 logger = logging.getLogger(__name__)
 
 PHOTO_TYPES = ACCEPT_ATTRIBUTE  # from the one table of accepted formats
+
+
+@dataclass(frozen=True)
+class PhotoLimits:
+    """What a file input says and checks before sending, from the server's rules."""
+
+    accept: str  # the input's accept attribute
+    hint: str  # "JPEG, PNG, WebP, GIF, HEIC or AVIF, up to 5 MB"
+    rule: str  # the start of the server's refusal: "Photos must be ..."
+    max_bytes: int
+    max_mb: float
+
+
+def photo_limits() -> PhotoLimits:
+    """Return the accepted formats and the size limit, as every page shows them."""
+    return PhotoLimits(
+        accept=PHOTO_TYPES,
+        hint=f"{LISTED}, up to {settings.UPLOAD_MAX_MB:g} MB",
+        rule=RULE,
+        max_bytes=max_upload_bytes(),
+        max_mb=settings.UPLOAD_MAX_MB,
+    )
 
 
 class PhotoField(forms.FileField):
@@ -88,6 +113,86 @@ class RegistrantFilterForm(forms.Form):
 
 class PhotoForm(forms.Form):
     photo = PhotoField()
+
+
+def focus_field(label: str, *, required: bool = True) -> forms.FloatField:
+    """A crop centre's coordinate: a fraction of the photo's width or height."""
+    return forms.FloatField(
+        label=label,
+        required=required,
+        min_value=0,
+        max_value=1,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "1"}),
+        error_messages={
+            "min_value": "The crop centre must be inside the photo (0 to 1).",
+            "max_value": "The crop centre must be inside the photo (0 to 1).",
+            "invalid": "The crop centre is a number from 0 to 1.",
+            "required": "Send both coordinates of the crop centre.",
+        },
+    )
+
+
+class CropForm(forms.Form):
+    """The point of a photo its square thumbnails are centred on."""
+
+    photo_focus_x = focus_field("Across (0 left, 1 right)")
+    photo_focus_y = focus_field("Down (0 top, 1 bottom)")
+
+    @property
+    def focus(self) -> tuple[float, float]:
+        return (self.cleaned_data["photo_focus_x"], self.cleaned_data["photo_focus_y"])
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input (Django's documented recipe)."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)]
+
+
+class PhotoImportForm(forms.Form):
+    """Many photos at once: several files or one zip, and how to match them."""
+
+    # Not "files": that is the form's own attribute (request.FILES).
+    photos = MultipleFileField(
+        label="Photos or a zip of photos",
+        widget=MultipleFileInput(attrs={"accept": f"{PHOTO_TYPES},.zip"}),
+        error_messages={"required": "Choose the photos, or one zip of photos."},
+    )
+    match = forms.ChoiceField(
+        label="Match each file to a registrant by",
+        choices=[
+            ("email", "e-mail address (ada@example.com.jpg)"),
+            ("name", "name (Ada Lovelace.jpg, ada-lovelace.png)"),
+        ],
+        initial="email",
+        widget=forms.RadioSelect,
+    )
+
+    def clean_photos(self):
+        chosen = self.cleaned_data["photos"]
+        total = sum(f.size or 0 for f in chosen)
+        if any(isinstance(f, OversizedUpload) for f in chosen):
+            raise ValidationError(
+                f"An import can be at most {settings.IMPORT_MAX_MB:g} MB; this "
+                f"one is {total / MEGABYTE:.1f} MB. Split it and import each part.",
+                code="import_too_large",
+            )
+        zips = [f for f in chosen if f.name.lower().endswith(".zip")]
+        if zips and len(chosen) > 1:
+            raise ValidationError(
+                "Send one zip, or photos, not both.", code="mixed_import"
+            )
+        return chosen
 
 
 class NotesForm(forms.Form):

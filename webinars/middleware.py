@@ -153,6 +153,9 @@ class RequestBodyMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.method != "POST":
             return None
+        # A view's own upload limit (a callable), for webinars.uploadhandler.
+        limit = getattr(view_func, "upload_max_bytes", None)
+        request.upload_max_bytes = limit() if limit else None
         try:
             request.POST  # noqa: B018 (parses the body and spools its files)
         except UnreadablePostError as exc:

@@ -3,12 +3,16 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from webinars import files, roles
+
+# The crop of a new photo: its thumbnails centred on the photo's centre.
+CENTRE = (0.5, 0.5)
 
 
 class Webinar(models.Model):
@@ -121,6 +125,19 @@ class Registrant(models.Model):
         "photo size in bytes", null=True, blank=True
     )
     photo_sha256 = models.CharField("SHA-256 of the photo", max_length=64, blank=True)
+    # The point of the photo its square thumbnails are centred on, as fractions
+    # of its width and height (Pillow's ImageOps.fit centering); the stored
+    # photo itself is never cropped. Back to the centre with every new photo.
+    photo_focus_x = models.FloatField(
+        "crop centre, across",
+        default=0.5,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+    )
+    photo_focus_y = models.FloatField(
+        "crop centre, down",
+        default=0.5,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+    )
     registered_at = models.DateTimeField("registered at", default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -146,12 +163,27 @@ class Registrant(models.Model):
     @property
     def photo_small_url(self) -> str:
         """A 128 px square thumbnail, for lists."""
-        return files.thumbnail_url(self.photo.name, "small") if self.photo else ""
+        return self._thumbnail_url("small")
 
     @property
     def photo_medium_url(self) -> str:
         """A 384 px square thumbnail, for the gallery."""
-        return files.thumbnail_url(self.photo.name, "medium") if self.photo else ""
+        return self._thumbnail_url("medium")
+
+    @property
+    def photo_focus(self) -> tuple[float, float]:
+        return (self.photo_focus_x, self.photo_focus_y)
+
+    def _thumbnail_url(self, size: str) -> str:
+        if not self.photo:
+            return ""
+        url = files.thumbnail_url(self.photo.name, size)
+        # A new crop rewrites the thumbnails in place; a new address makes
+        # pages already open (and their image caches) load them again.
+        if self.photo_focus != CENTRE:
+            separator = "&" if "?" in url else "?"
+            url += f"{separator}crop={self.photo_focus_x:.3f},{self.photo_focus_y:.3f}"
+        return url
 
     @property
     def initials(self) -> str:

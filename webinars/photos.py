@@ -140,21 +140,34 @@ def prepare_photo(upload) -> PreparedPhoto:
         image.close()
 
 
-def thumbnails_of(stored: bytes, edges: dict[str, int]) -> dict[str, bytes]:
-    """Return square WebP thumbnails of a stored photo, by size name."""
+# Where a square thumbnail is cut from a photo that is not square: the point
+# (as fractions of the width and height) that stays as near the middle as
+# the photo allows, as Pillow's ImageOps.fit centering.
+Focus = tuple[float, float]
+CENTRE: Focus = (0.5, 0.5)
+
+
+def thumbnails_of(
+    stored: bytes, edges: dict[str, int], *, focus: Focus = CENTRE
+) -> dict[str, bytes]:
+    """Return square WebP thumbnails of a stored photo, cut around focus."""
     stored_formats = list(STORED_EXTENSIONS)
     with Image.open(io.BytesIO(stored), formats=stored_formats) as image:
-        return make_thumbnails(image, edges)
+        return make_thumbnails(image, edges, focus=focus)
 
 
-def make_thumbnails(image: Image.Image, edges: dict[str, int]) -> dict[str, bytes]:
+def make_thumbnails(
+    image: Image.Image, edges: dict[str, int], *, focus: Focus = CENTRE
+) -> dict[str, bytes]:
     """Return square sRGB WebP thumbnails of an image, by size name and edge."""
     image = colour.to_srgb(image)  # photos stored before sRGB was the rule
     image = image.convert("RGBA" if colour.has_alpha(image) else "RGB")
     thumbnails = {}
     for size, edge in edges.items():
         buffer = io.BytesIO()
-        square = ImageOps.fit(image, (edge, edge), Image.Resampling.LANCZOS)
+        square = ImageOps.fit(
+            image, (edge, edge), Image.Resampling.LANCZOS, centering=focus
+        )
         square.save(buffer, "WEBP", quality=80, method=4)
         thumbnails[size] = buffer.getvalue()
     return thumbnails

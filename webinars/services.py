@@ -18,7 +18,7 @@ import contextvars
 import hashlib
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,7 +29,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
-from webinars import files, photos
+from webinars import files, imports, photos
 from webinars.models import (
     PendingDeletion,
     PhotoEvent,
@@ -43,7 +43,14 @@ logger = logging.getLogger(__name__)
 
 User = AbstractBaseUser | AnonymousUser | None
 
-PHOTO_FIELDS = ("photo", "photo_original_name", "photo_size", "photo_sha256")
+PHOTO_FIELDS = (
+    "photo",
+    "photo_original_name",
+    "photo_size",
+    "photo_sha256",
+    "photo_focus_x",
+    "photo_focus_y",
+)
 
 
 def registrant_create(*, registrant: Registrant, user: User = None) -> Registrant:
@@ -78,6 +85,9 @@ def registrant_photo_set(
                 photo_original_name=photo.original_name,
                 photo_size=photo.size,
                 photo_sha256=photo.sha256,
+                # A new photo is cropped at its centre, as its thumbnails were.
+                photo_focus_x=photos.CENTRE[0],
+                photo_focus_y=photos.CENTRE[1],
             )
             _log(
                 PhotoEvent.Action.REPLACED
@@ -289,6 +299,8 @@ def photo_quarantine(*, name: str, signature: str) -> list[Registrant]:
                 photo_original_name="",
                 photo_size=None,
                 photo_sha256="",
+                photo_focus_x=photos.CENTRE[0],
+                photo_focus_y=photos.CENTRE[1],
             )
             cleared.append(registrant)
     return cleared
@@ -308,6 +320,8 @@ def registrant_photo_delete(*, registrant: Registrant, user: User = None) -> Reg
                 photo_original_name="",
                 photo_size=None,
                 photo_sha256="",
+                photo_focus_x=photos.CENTRE[0],
+                photo_focus_y=photos.CENTRE[1],
             )
             _delete_files_on_commit([current.photo.name])
     return registrant
@@ -613,11 +627,67 @@ def _note_written(name: str) -> None:
         written.append(name)
 
 
-def photo_thumbnails_rebuild(*, name: str) -> None:
-    """Make a stored photo's thumbnails again and write them in place."""
+def photo_thumbnails_rebuild(*, name: str, focus: photos.Focus = photos.CENTRE) -> None:
+    """Make a stored photo's thumbnails again, cut around focus; write them in place."""
+    stored = files.read_file(name)
     files.store_thumbnails(
-        name, photos.thumbnails_of(files.read_file(name), files.THUMBNAIL_EDGES)
+        name, photos.thumbnails_of(stored, files.THUMBNAIL_EDGES, focus=focus)
     )
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import stored: the rows saved, and those that failed meanwhile."""
+
+    saved: list[imports.Row]
+    failed: list[tuple[imports.Row, str]]
+
+
+def registrant_photos_import(
+    *,
+    rows: list[imports.Row],
+    confirmed: Iterable[int],
+    user: User = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ImportSummary:
+    """Store each confirmed, matched row's photo, one registrant at a time."""
+    chosen = set(confirmed)
+    todo = [r for r in rows if r.status == "matched" and r.index in chosen]
+    saved, failed = [], []
+    for done, row in enumerate(todo, start=1):
+        try:
+            registrant_photo_set(registrant=row.registrant, photo=row.photo, user=user)
+        except Registrant.DoesNotExist:
+            failed.append((row, "The registrant was deleted meanwhile."))
+        except files.StorageFault as fault:
+            failed.append((row, fault.message))
+        else:
+            saved.append(row)
+        if on_progress:
+            on_progress(done, len(todo))
+    return ImportSummary(saved, failed)
+
+
+class NoPhoto(Exception):
+    """The registrant has no photo (removed meanwhile, perhaps): nothing to crop."""
+
+
+def registrant_photo_crop_set(
+    *, registrant: Registrant, focus: photos.Focus, user: User = None
+) -> Registrant:
+    """Cut the registrant's thumbnails around focus; the photo stays as it is."""
+    if not all(0 <= value <= 1 for value in focus):
+        raise ValueError(f"A crop centre is two fractions from 0 to 1, not {focus}.")
+    with transaction.atomic():
+        current = _locked(registrant)
+        if not current.photo:
+            _copy_photo_fields(current, registrant)
+            raise NoPhoto("There is no photo to crop.")
+        # Under the row's lock: a replacement waits, and then resets the crop.
+        photo_thumbnails_rebuild(name=current.photo.name, focus=focus)
+        _copy_photo_fields(current, registrant)
+        _update(registrant, photo_focus_x=focus[0], photo_focus_y=focus[1])
+    return registrant
 
 
 @dataclass(frozen=True)

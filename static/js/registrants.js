@@ -1,6 +1,8 @@
-// The staff page without reloads: photo preview, upload progress, and
-// notes and deletions sent in the background. Every form also works
-// without this script, as an ordinary POST.
+// The staff page without reloads: the photo checked before sending (with
+// the server's sentences), a preview that is never a broken image, drag and
+// drop and paste onto a card, upload progress, and notes and deletions sent
+// in the background. Every form also works without this script, as an
+// ordinary POST, and the server checks everything again.
 (function () {
   "use strict";
 
@@ -27,12 +29,29 @@
       avatar.textContent = registrant.initials;
     }
     slot.replaceChildren(avatar);
+    const label = card.querySelector("[data-photo-label]");
+    if (label) label.textContent = registrant.photo_url ? "Replace photo" : "Add a photo";
     const fileName = card.querySelector("[data-file-name]");
     fileName.textContent = "Photo: " + registrant.photo_original_name;
-    fileName.hidden = !registrant.photo_original_name;
+    fileName.hidden = !registrant.photo_original_name || card.tagName === "TR";
     const del = card.querySelector("[data-delete]");
     del.hidden = !registrant.photo_url;
     del.open = false;
+    const crop = card.querySelector("[data-crop]");
+    if (!crop) return;
+    crop.hidden = !registrant.photo_url;
+    if (registrant.photo_url) {
+      crop.querySelectorAll("[data-crop-photo], [data-crop-result]").forEach(
+        function (image) {
+          if (image.getAttribute("src") !== registrant.photo_url) {
+            image.src = registrant.photo_url;
+          }
+        }
+      );
+      crop.dispatchEvent(
+        new CustomEvent("focus-changed", { detail: registrant.photo_focus })
+      );
+    }
   }
 
   // XMLHttpRequest rather than fetch: only it reports upload progress.
@@ -61,9 +80,69 @@
     });
   }
 
+  // The server's own sentence whenever it sent one; a proxy's bare 413 too.
   function errorText(result) {
-    if (result.status === 413) return "This file is too large.";
-    return result.data.error || "Something went wrong (HTTP " + result.status + ").";
+    if (result.data.error) return result.data.error;
+    if (result.status === 413) {
+      return "The server refused this file as too large (HTTP 413).";
+    }
+    return "Something went wrong (HTTP " + result.status + ").";
+  }
+
+  const MEGABYTE = 1024 * 1024; // as webinars.uploadhandler
+
+  // What a refused file is, in the words webinars.sniffing uses.
+  function describe(file) {
+    if (file.type === "image/svg+xml") return "SVG";
+    if (file.type === "text/html" || file.type === "text/xml") return "HTML or XML";
+    if (file.type.startsWith("text/")) return "text";
+    return "not an image we can read";
+  }
+
+  function isAccepted(file, accept) {
+    const name = file.name.toLowerCase();
+    return accept.split(",").some(function (entry) {
+      return entry.startsWith(".") ? name.endsWith(entry) : file.type === entry;
+    });
+  }
+
+  // The server's sentences (webinars.photos), said before anything is sent.
+  function refusal(form, input, file) {
+    const maxBytes = Number(form.dataset.maxBytes);
+    if (file.size > maxBytes) {
+      return "Photos can be at most " + Number(form.dataset.maxMb) + " MB; " +
+        "this file is " + (file.size / MEGABYTE).toFixed(1) + " MB.";
+    }
+    if (file.size === 0) return "The file is empty; choose a photo.";
+    if (!isAccepted(file, input.accept)) {
+      return form.dataset.rule + "; this file is " + describe(file) + ".";
+    }
+    return "";
+  }
+
+  // Shown only once the browser has decoded it: never a broken image.
+  function showPreview(card, preview, file) {
+    if (preview.src) URL.revokeObjectURL(preview.src);
+    preview.hidden = true;
+    preview.removeAttribute("src");
+    const url = URL.createObjectURL(file);
+    const probe = new Image();
+    probe.src = url;
+    probe.decode().then(
+      function () {
+        preview.src = url;
+        preview.hidden = false;
+      },
+      function () {
+        URL.revokeObjectURL(url);
+        showMessage(
+          card,
+          "This browser cannot show a preview of this file; it is checked " +
+            "when you upload it.",
+          "warning"
+        );
+      }
+    );
   }
 
   function handle(card, result) {
@@ -79,15 +158,65 @@
     const input = form.querySelector("input[type=file]");
     const preview = form.querySelector("[data-preview]");
     const progress = form.querySelector("[data-progress]");
-    input.addEventListener("change", function () {
-      if (preview.src) URL.revokeObjectURL(preview.src);
+    const button = form.querySelector("button[type=submit]");
+    form.querySelector("[data-drop-hint]").hidden = false;
+
+    function chosen() {
       const file = input.files[0];
-      preview.hidden = !file;
-      if (file) preview.src = URL.createObjectURL(file);
+      card.querySelector("[data-messages]").replaceChildren();
+      if (!file) {
+        preview.hidden = true;
+        return;
+      }
+      const refused = refusal(form, input, file);
+      if (refused) {
+        preview.hidden = true;
+        showMessage(card, refused, "error");
+        return;
+      }
+      showPreview(card, preview, file);
+    }
+
+    function take(files) {
+      const photos = Array.from(files || []);
+      if (!photos.length) return false;
+      const transfer = new DataTransfer();
+      transfer.items.add(photos[0]);
+      input.files = transfer.files;
+      chosen();
+      button.focus();
+      return true;
+    }
+
+    input.addEventListener("change", chosen);
+    card.addEventListener("dragover", function (event) {
+      if (!event.dataTransfer.types.includes("Files")) return;
+      event.preventDefault();
+      card.classList.add("card--dropping");
     });
+    card.addEventListener("dragleave", function (event) {
+      if (!card.contains(event.relatedTarget)) card.classList.remove("card--dropping");
+    });
+    card.addEventListener("drop", function (event) {
+      card.classList.remove("card--dropping");
+      if (take(event.dataTransfer.files)) event.preventDefault();
+    });
+    card.addEventListener("paste", function (event) {
+      if (event.target.closest("textarea, input[type=search]")) return;
+      if (take(event.clipboardData && event.clipboardData.files)) {
+        event.preventDefault();
+      }
+    });
+
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      const button = form.querySelector("button[type=submit]");
+      const file = input.files[0];
+      const refused = file ? refusal(form, input, file) : "Choose a photo first.";
+      if (refused) {
+        showMessage(card, refused, "error");
+        input.focus();
+        return;
+      }
       button.disabled = true;
       progress.hidden = false;
       progress.value = 0;
@@ -101,6 +230,7 @@
           form.reset();
           preview.hidden = true;
         }
+        card.querySelector("[data-messages]").focus();
       });
     });
   }
@@ -109,7 +239,10 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       send(form, "DELETE", null).then(function (result) {
-        if (handle(card, result)) showPhoto(card, result.data.registrant);
+        if (handle(card, result)) {
+          showPhoto(card, result.data.registrant);
+          card.querySelector("[data-messages]").focus();
+        }
       });
     });
   }
@@ -154,8 +287,69 @@
     shown.querySelector("pre").textContent = text;
   }
 
+  // The crop centre: a click or the arrow keys on the whole photo move it;
+  // the square beside it shows the thumbnail it makes (object-position
+  // places the point as Pillow's ImageOps.fit centering does).
+  function enhanceCropForm(card, form) {
+    const frame = form.querySelector("[data-crop-frame]");
+    const marker = form.querySelector("[data-crop-marker]");
+    const result = form.querySelector("[data-crop-result]");
+    const x = form.querySelector("[data-crop-x]");
+    const y = form.querySelector("[data-crop-y]");
+    frame.hidden = false;
+    form.querySelector("[data-crop-result-box]").hidden = false;
+
+    function clamp(value) {
+      return Math.min(1, Math.max(0, Math.round(value * 100) / 100));
+    }
+
+    function place(focusX, focusY) {
+      x.value = clamp(focusX).toFixed(2);
+      y.value = clamp(focusY).toFixed(2);
+      draw();
+    }
+
+    function draw() {
+      const left = clamp(Number(x.value)) * 100;
+      const top = clamp(Number(y.value)) * 100;
+      marker.style.left = left + "%";
+      marker.style.top = top + "%";
+      result.style.objectPosition = left + "% " + top + "%";
+    }
+
+    frame.addEventListener("click", function (event) {
+      const box = frame.getBoundingClientRect();
+      place((event.clientX - box.left) / box.width, (event.clientY - box.top) / box.height);
+    });
+    const steps = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    frame.addEventListener("keydown", function (event) {
+      const step = steps[event.key];
+      if (!step) return;
+      event.preventDefault();
+      place(Number(x.value) + step[0] * 0.05, Number(y.value) + step[1] * 0.05);
+    });
+    x.addEventListener("input", draw);
+    y.addEventListener("input", draw);
+    form.closest("[data-crop]").addEventListener("focus-changed", function (event) {
+      place(event.detail[0], event.detail[1]);
+    });
+    draw();
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      send(form, "POST", new FormData(form)).then(function (result) {
+        button.disabled = false;
+        if (handle(card, result)) showPhoto(card, result.data.registrant);
+        card.querySelector("[data-messages]").focus();
+      });
+    });
+  }
+
   // A card shows only the forms the user's role may use (webinars.roles).
   const enhancers = [
+    ["[data-crop-form]", enhanceCropForm],
     ["[data-photo-form]", enhancePhotoForm],
     ["[data-delete-form]", enhanceDeleteForm],
     ["[data-notes-form]", enhanceNotesForm],

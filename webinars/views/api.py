@@ -36,6 +36,7 @@ def registrant_json(registrant: Registrant) -> dict:
         "notes_version": services.notes_version(registrant.notes),
         "photo_url": registrant.photo.url if registrant.photo else None,
         "thumbnail_url": registrant.photo_small_url or None,
+        "photo_focus": [registrant.photo_focus_x, registrant.photo_focus_y],
         "photo_original_name": registrant.photo_original_name,
         "registered_at": registrant.registered_at.isoformat(),
     }

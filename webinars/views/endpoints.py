@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from webinars import files, services
-from webinars.forms import NotesForm, PhotoForm
+from webinars.forms import CropForm, NotesForm, PhotoForm
 from webinars.views.access import (
     json_error,
     refusal_status,
@@ -119,6 +119,29 @@ def delete_photo(request, registrant_id):
         )
     services.registrant_photo_delete(registrant=registrant, user=request.user)
     return _done(request, registrant, "Photo deleted.")
+
+
+@require_http_methods(["POST"])
+@photo_change_required
+def crop_photo(request, registrant_id):
+    registrant = visible_registrant(request, registrant_id)
+    form = CropForm(request.POST)
+    if not form.is_valid():
+        message = next(iter(form.errors.values()))[0]
+        return _refused(request, CardProblem(registrant.pk, message))
+    try:
+        services.registrant_photo_crop_set(
+            registrant=registrant, focus=form.focus, user=request.user
+        )
+    except services.NoPhoto as refused:
+        return _refused(request, CardProblem(registrant.pk, str(refused)))
+    except files.StorageFault as fault:
+        return _refused(
+            request,
+            CardProblem(registrant.pk, fault.message),
+            storage_fault_status(fault),
+        )
+    return _done(request, registrant, "Crop saved.")
 
 
 def _posted_data(request):

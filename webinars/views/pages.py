@@ -4,26 +4,40 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from http import HTTPStatus
+from itertools import groupby
+from operator import attrgetter
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import QueryDict
+from django.http import HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from webinars import roles, services
-from webinars.forms import NotesForm, RegistrantFilterForm
-from webinars.models import Registrant
+from webinars.forms import NotesForm, RegistrantFilterForm, photo_limits
+from webinars.models import Registrant, Webinar
 from webinars.views.access import registrant_staff_required
 
 REGISTRANTS_PER_PAGE = 12
+# The staff page's layouts; the one chosen last is kept in the user's session.
+LAYOUTS = [("cards", "Cards"), ("list", "Compact list")]
+LAYOUT_SESSION_KEY = "registrants_layout"
+# Four rows of six on a desktop, a short scroll on a phone: about 100 kB a page.
+GALLERY_PER_PAGE = 48
 
 
 @require_safe
 def home(request):
-    return render(request, "webinars/home.html")
+    return render(request, "webinars/home.html", {"photo_limits": photo_limits()})
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico on every page the admin's included."""
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
 
 
 @require_safe
@@ -56,6 +70,7 @@ def render_registrants(
     page_messages = _prepare_cards(request, page.object_list, problem)
     without_page = params.copy()
     without_page.pop("page", None)
+    without_page.pop("layout", None)
     return render(
         request,
         "webinars/registrants.html",
@@ -67,9 +82,21 @@ def render_registrants(
             "this_page": registrants_url(params),
             # The forms each card shows: webinars.roles, as in the admin.
             "changeable": roles.changeable_fields(request.user),
+            "photo_limits": photo_limits(),
+            "layout": _layout(request, params),
+            "layouts": LAYOUTS,
         },
         status=status,
     )
+
+
+def _layout(request, params: QueryDict) -> str:
+    """The layout asked for (and remembered), or the one this user chose last."""
+    asked = params.get("layout")
+    if asked in dict(LAYOUTS):
+        request.session[LAYOUT_SESSION_KEY] = asked
+        return asked
+    return request.session.get(LAYOUT_SESSION_KEY, LAYOUTS[0][0])
 
 
 def registrants_url(params: QueryDict) -> str:
@@ -101,7 +128,11 @@ def _prepare_cards(request, page_registrants, problem):
 
 @require_safe
 def gallery(request):
-    attendees = Registrant.objects.for_gallery()
+    # Grouped by webinar, the latest first; pk keeps pages stable between names.
+    attendees = Registrant.objects.for_gallery().order_by(
+        "-webinar__starts_at", "webinar__title", "webinar_id", "name", "pk"
+    )
+    page = Paginator(attendees, GALLERY_PER_PAGE).get_page(request.GET.get("page"))
     totals = Registrant.objects.in_gallery().aggregate(
         attendees=Count("pk"),
         webinars=Count("webinar", distinct=True),
@@ -110,8 +141,20 @@ def gallery(request):
     return render(
         request,
         "webinars/gallery.html",
-        {
-            "attendees": list(attendees),
-            "totals": totals,
-        },
+        {"page": page, "groups": _by_webinar(page.object_list), "totals": totals},
     )
+
+
+@dataclass(frozen=True)
+class WebinarGroup:
+    """The attendees of one webinar on a gallery page."""
+
+    webinar: Webinar
+    attendees: list[Registrant]
+
+
+def _by_webinar(attendees) -> list[WebinarGroup]:
+    return [
+        WebinarGroup(webinar, list(group))
+        for webinar, group in groupby(attendees, key=attrgetter("webinar"))
+    ]

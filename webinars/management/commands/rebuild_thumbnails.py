@@ -14,10 +14,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         rebuilt, problems = 0, []
-        photos = Registrant.objects.exclude(photo="").values_list("photo", flat=True)
-        for name in photos.iterator():
+        photos = Registrant.objects.exclude(photo="").values_list(
+            "photo", "photo_focus_x", "photo_focus_y"
+        )
+        for name, *focus in photos.iterator():
             try:
-                services.photo_thumbnails_rebuild(name=name)
+                services.photo_thumbnails_rebuild(name=name, focus=tuple(focus))
             except FileNotFoundError:
                 problems.append(f"{name}: the file is missing")
             except (OSError, UnidentifiedImageError, ValueError) as exc:

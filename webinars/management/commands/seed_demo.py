@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
 import secrets
 from datetime import timedelta
 
@@ -13,10 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django.utils.text import slugify
-from PIL import Image, ImageDraw, ImageFont
 
-from webinars import roles, services
-from webinars.models import Registrant, Webinar, initials_of
+from webinars import demo, roles, services
+from webinars.models import Registrant, Webinar
 from webinars.photos import prepare_photo
 
 WEBINARS = [
@@ -25,6 +22,8 @@ WEBINARS = [
     ("From one machine to object storage", -14),
 ]
 
+# The registrants (by their place below) shown with initials: no photo.
+WITHOUT_PHOTO = {5, 12}
 # name, company, status, group, public
 REGISTRANTS = [
     ("Ada Lovelace", "Analytical Engines", "attended", "marketing", True),
@@ -114,25 +113,19 @@ class Command(BaseCommand):
                 "notes": f"Asked for the slides of “{webinar.title}”.",
             },
         )
-        # Every other registrant has a photo; the rest show initials.
-        wants_photo = REGISTRANTS.index(row) % 2 == 0
+        # All but a couple have a photo, every third one wide (a group or a
+        # scene, where the crop matters); the others show initials.
+        number = REGISTRANTS.index(row)
+        wants_photo = number not in WITHOUT_PHOTO
         if wants_photo and not (
             registrant.photo and registrant.photo.storage.exists(registrant.photo.name)
         ):
-            services.registrant_photo_set(
-                registrant=registrant, photo=prepare_photo(portrait(name))
-            )
+            photo = prepare_photo(portrait(name, wide=number % 3 == 1))
+            services.registrant_photo_set(registrant=registrant, photo=photo)
         return created
 
 
-def portrait(name: str) -> SimpleUploadedFile:
-    """A 400×400 PNG with the person's initials on a colour taken from the name."""
-    digest = hashlib.sha256(name.encode()).digest()
-    image = Image.new("RGB", (400, 400), tuple(64 + b // 2 for b in digest[:3]))
-    initials = initials_of(name)
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=160)
-    draw.text((200, 200), initials, fill="white", font=font, anchor="mm")
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return SimpleUploadedFile(f"{slugify(name)}.png", buffer.getvalue(), "image/png")
+def portrait(name: str, *, wide: bool) -> SimpleUploadedFile:
+    """A photo of the person, drawn offline (webinars.demo), as a camera's JPEG."""
+    data = demo.demo_photo(name, wide=wide)
+    return SimpleUploadedFile(f"{slugify(name)}.jpg", data, "image/jpeg")

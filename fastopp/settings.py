@@ -100,6 +100,9 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     # Whitenoise, minus /static/uploads/ (webinars.views.media serves those).
     "webinars.middleware.StaticFilesMiddleware",
+    # Uploads on the local disk, as cheaply as whitenoise's files; buckets
+    # and other methods go on to webinars.views.media.serve.
+    "webinars.views.localmedia.UploadFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Reads a POST's body before CSRF does, to answer a full temporary
@@ -295,6 +298,19 @@ STORAGE_PREFIX = env.str("STORAGE_PREFIX", default="").strip("/")
 # the object itself.
 MEDIA_URL_EXPIRY = env.int("MEDIA_URL_EXPIRY", default=300)
 MEDIA_PROXY = env.bool("MEDIA_PROXY", default=False)
+# Behind a proxy that can send files itself, the app checks a request and the
+# proxy sends the bytes: nginx with MEDIA_ACCEL_REDIRECT=/internal-uploads/
+# (an internal location aliased to UPLOAD_DIR, see deploy/nginx/), Apache's
+# mod_xsendfile or lighttpd with MEDIA_SENDFILE=true. Local disk only.
+MEDIA_ACCEL_REDIRECT = env.str("MEDIA_ACCEL_REDIRECT", default="")
+MEDIA_SENDFILE = env.bool("MEDIA_SENDFILE", default=False)
+if MEDIA_ACCEL_REDIRECT and not (
+    MEDIA_ACCEL_REDIRECT.startswith("/") and MEDIA_ACCEL_REDIRECT.endswith("/")
+):
+    raise ImproperlyConfigured(
+        "MEDIA_ACCEL_REDIRECT must be a path that starts and ends with a slash, "
+        f"such as /internal-uploads/; it is {MEDIA_ACCEL_REDIRECT!r}."
+    )
 
 if STORAGE_BACKEND == "s3":
     from botocore.config import Config as BotocoreConfig

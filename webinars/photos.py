@@ -30,7 +30,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from webinars import colour, encoding, formats, scanning, sniffing
 from webinars.formats import DECODERS, RULE, STORED_EXTENSIONS
-from webinars.uploadhandler import MEGABYTE, max_upload_bytes
+from webinars.uploadhandler import max_upload_bytes, too_large_message
 
 logger = logging.getLogger(__name__)
 
@@ -181,11 +181,7 @@ def _read(upload) -> bytes:
     data = upload.read(max_upload_bytes() + 1)
     size = max(upload.size or 0, len(data))
     if size > max_upload_bytes():
-        raise ValidationError(
-            f"Photos can be at most {settings.UPLOAD_MAX_MB:g} MB; "
-            f"this file is {size / MEGABYTE:.1f} MB.",
-            code="file_too_large",
-        )
+        raise ValidationError(too_large_message(size), code="file_too_large")
     if not data:
         raise ValidationError("The file is empty; choose a photo.", code="empty")
     return data

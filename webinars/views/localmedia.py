@@ -14,6 +14,7 @@ GET and HEAD, go on to webinars.views.media.serve.
 
 from __future__ import annotations
 
+import functools
 import mimetypes
 import os
 import re
@@ -190,6 +191,8 @@ def _not_modified(request, etag: str, modified: int) -> HttpResponse | None:
     if "HTTP_IF_MATCH" in meta or "HTTP_IF_UNMODIFIED_SINCE" in meta:
         return get_conditional_response(request, etag=etag, last_modified=modified)
     if_none_match = meta.get("HTTP_IF_NONE_MATCH")
+    if if_none_match == etag:  # what browsers send back: no parsing
+        return HttpResponseNotModified()
     if if_none_match is not None:
         tags = parse_etags(if_none_match)
         matched = "*" in tags or etag in (tag.removeprefix("W/") for tag in tags)
@@ -229,7 +232,7 @@ def _if_range_holds(request, etag: str, modified: int) -> bool:
     if validator is None:
         return True
     # A strong ETag, or the exact Last-Modified date (RFC 9110, 13.1.5).
-    return validator == etag or validator == http_date(modified)
+    return validator == etag or validator == _http_date(modified)
 
 
 def _open(name, directory_fd, leaf, checked):
@@ -332,5 +335,10 @@ def _finish(response, headers, etag: str, modified: int) -> HttpResponse:
         if not (bodiless and header in BODY_HEADERS):
             response[header] = value
     response["ETag"] = etag
-    response["Last-Modified"] = http_date(modified)
+    response["Last-Modified"] = _http_date(modified)
     return response
+
+
+@functools.lru_cache(maxsize=1024)
+def _http_date(modified: int) -> str:
+    return http_date(modified)

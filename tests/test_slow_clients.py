@@ -162,3 +162,24 @@ def test_a_body_past_the_limit_is_refused_413_before_it_is_read(server):
     assert json.loads(body)["error"] == (
         "Photos can be at most 5 MB; this file is 50.0 MB."
     )
+
+
+def test_a_chunked_body_is_refused_411_before_it_is_read(server):
+    base_url, port, registrant_id = server
+    session = AdminSession(base_url)
+    session.log_in("staff", PASSWORD)
+    cookies = {cookie.name: cookie.value for cookie in session.cookies}
+    head = (
+        f"POST /upload-photo/{registrant_id} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Accept: application/json\r\n"
+        "Content-Type: multipart/form-data; boundary=b0undary\r\n"
+        "Transfer-Encoding: chunked\r\n"
+        f"X-CSRFToken: {cookies['csrftoken']}\r\n"
+        f"Cookie: {'; '.join(f'{k}={v}' for k, v in cookies.items())}\r\n\r\n"
+    ).encode()
+    with connection(port) as sock:
+        sock.sendall(head + b"%x\r\n" % len(FIRST_PART) + FIRST_PART + b"\r\n")
+
+        answer = answer_within(sock, 5)
+
+    assert answer.startswith(b"HTTP/1.1 411"), answer

@@ -144,6 +144,16 @@ def _refused_unread(request, view_func):
     gate = getattr(view_func, "staff_gate", None)
     if gate is not None and not gate(request.user):
         return refuse(request)
+    if "CONTENT_LENGTH" not in request.META and request.META.get(
+        "HTTP_TRANSFER_ENCODING"
+    ):
+        # Django reads no body without a length; say so rather than let the
+        # form report a missing photo. gunicorn drains at most 64 KB of it.
+        message = (
+            "Send the upload with a Content-Length header; "
+            "chunked request bodies are not accepted."
+        )
+        return error_response(request, "400.html", message, HTTPStatus.LENGTH_REQUIRED)
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:

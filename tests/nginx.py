@@ -21,8 +21,13 @@ MISSING = (
 SITE = PROJECT_DIR / "deploy" / "nginx" / "fastopp.conf"
 
 
-def render_site(*, app_port: int, listen_port: int, upload_dir: Path) -> str:
-    """Return deploy/nginx/fastopp.conf with its three "here" values filled in."""
+def render_site(
+    *, app_port: int, listen_port: int, upload_dir: Path, extra: str = ""
+) -> str:
+    """
+    Return deploy/nginx/fastopp.conf with its three "here" values filled in,
+    and extra (more locations) at the end of its server block.
+    """
     site = SITE.read_text()
     for shipped, value in (
         ("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};"),
@@ -31,7 +36,8 @@ def render_site(*, app_port: int, listen_port: int, upload_dir: Path) -> str:
     ):
         assert shipped in site, f"{SITE} no longer has {shipped!r}"
         site = site.replace(shipped, value)
-    return site
+    head, _, tail = site.rpartition("}")
+    return f"{head}{extra}}}{tail}"
 
 
 def main_config(root: Path, site: Path) -> str:
@@ -52,7 +58,7 @@ def main_config(root: Path, site: Path) -> str:
 
 
 @contextmanager
-def running_nginx(root: Path, *, app_port: int, upload_dir: Path):
+def running_nginx(root: Path, *, app_port: int, upload_dir: Path, extra: str = ""):
     """Run nginx on a free loopback port in front of app_port; yield its URL."""
     from tests.processes import free_port
 
@@ -60,7 +66,9 @@ def running_nginx(root: Path, *, app_port: int, upload_dir: Path):
     port = free_port()
     site = root / "fastopp.conf"
     site.write_text(
-        render_site(app_port=app_port, listen_port=port, upload_dir=upload_dir)
+        render_site(
+            app_port=app_port, listen_port=port, upload_dir=upload_dir, extra=extra
+        )
     )
     config = root / "nginx.conf"
     config.write_text(main_config(root, site))

@@ -263,6 +263,9 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
 # is refused while the request streams; an image over UPLOAD_MAX_PIXELS is
 # refused from its header, before its pixels are decoded.
 UPLOAD_MAX_MB = env.float("UPLOAD_MAX_MB", default=5)
+# Seconds a client may pause while sending a request body before its upload
+# is refused (400) and its gunicorn thread freed.
+REQUEST_READ_TIMEOUT = env.float("REQUEST_READ_TIMEOUT", default=30)
 UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
 FILE_UPLOAD_HANDLERS = ["webinars.uploadhandler.LimitedUploadHandler"]
 

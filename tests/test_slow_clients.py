@@ -38,6 +38,7 @@ def server(tmp_path_factory):
         "DEBUG": "false",
         "SECRET_KEY": "a-long-random-secret-for-this-test-only",
         "ALLOWED_HOSTS": "127.0.0.1",
+        "REQUEST_READ_TIMEOUT": "2",
     }
     collected = manage(project, "collectstatic", "--no-input", env=env)
     assert collected.returncode == 0, collected.stderr
@@ -183,3 +184,26 @@ def test_a_chunked_body_is_refused_411_before_it_is_read(server):
         answer = answer_within(sock, 5)
 
     assert answer.startswith(b"HTTP/1.1 411"), answer
+
+
+def test_a_client_that_stops_sending_its_body_is_answered_400_and_let_go(server):
+    base_url, port, registrant_id = server
+    session = AdminSession(base_url)
+    session.log_in("staff", PASSWORD)
+    cookies = {cookie.name: cookie.value for cookie in session.cookies}
+    extra = (
+        f"X-CSRFToken: {cookies['csrftoken']}\r\n"
+        f"Cookie: {'; '.join(f'{k}={v}' for k, v in cookies.items())}\r\n"
+    )
+    with connection(port) as sock:
+        sock.sendall(upload_headers(registrant_id, 100_000, extra) + FIRST_PART)
+
+        # REQUEST_READ_TIMEOUT is 2 s here; the client sends nothing more.
+        answer = answer_within(sock, 6)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        body += answer_within(sock, 1) if not body.endswith(b"}") else b""
+
+    assert head.startswith(b"HTTP/1.1 400"), answer
+    assert json.loads(body)["error"] == (
+        "The upload was cut off before it arrived whole. Send it again."
+    )

@@ -192,6 +192,12 @@ class RequestBodyMiddleware:
         refused = _refused_unread(request, view_func)
         if refused is not None:
             return refused
+        # A client that stops sending mid-body frees its thread after this
+        # long (a read that times out is the 400 below), however gunicorn
+        # left the socket. Under runserver there is no such socket.
+        client = request.META.get("gunicorn.socket")
+        if client is not None:
+            client.settimeout(settings.REQUEST_READ_TIMEOUT)
         try:
             request.POST  # noqa: B018 (parses the body and spools its files)
         except UnreadablePostError as exc:

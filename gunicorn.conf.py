@@ -1,8 +1,9 @@
 """
 gunicorn settings: `gunicorn fastopp.wsgi` (the Dockerfile's start command).
 
-Environment: PORT (default 8000), WEB_CONCURRENCY (workers, default 2).
-Command-line flags override these values.
+Environment: PORT (default 8000), WEB_CONCURRENCY (workers, default 2),
+GUNICORN_THREADS (threads per worker, default 4). Command-line flags
+override these values.
 """
 
 import ctypes
@@ -20,6 +21,13 @@ pythonpath = str(PROJECT_DIR)
 
 bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threads, not one request per worker: a client that sends its headers or
+# body slowly holds one thread, not a whole worker, and keep-alive works
+# (measured 1.5-2x the requests per second of sync workers; see
+# docs/benchmarks.md). gthread waits at most 5 s for a new connection's first
+# byte without taking a thread, and drains at most 64 KB of an unread body.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Uploads of a few megabytes from slow connections need more than the
 # default 30 s; platforms' routers give up around 60 s anyway.
 timeout = 60

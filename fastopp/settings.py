@@ -105,6 +105,9 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     # Whitenoise, minus /static/uploads/ (webinars.views.media serves those).
     "webinars.middleware.StaticFilesMiddleware",
+    # Uploads on the local disk, as cheaply as whitenoise's files; buckets
+    # and other methods go on to webinars.views.media.serve.
+    "webinars.views.localmedia.UploadFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Reads a POST's body before CSRF does, to answer a full temporary
@@ -265,6 +268,9 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
 # is refused while the request streams; an image over UPLOAD_MAX_PIXELS is
 # refused from its header, before its pixels are decoded.
 UPLOAD_MAX_MB = env.float("UPLOAD_MAX_MB", default=5)
+# Seconds a client may pause while sending a request body before its upload
+# is refused (400) and its gunicorn thread freed.
+REQUEST_READ_TIMEOUT = env.float("REQUEST_READ_TIMEOUT", default=30)
 UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
 # A bulk photo import (webinars.imports): the zip or files of one request, and
 # what a zip may expand to; each photo in it still has UPLOAD_MAX_MB.
@@ -300,6 +306,19 @@ upload_backend, photo_options, thumbnail_options = (
         env, STORAGE_BACKEND, expiry=MEDIA_URL_EXPIRY, proxy=MEDIA_PROXY
     )
 )
+# Behind a proxy that can send files itself, the app checks a request and the
+# proxy sends the bytes: nginx with MEDIA_ACCEL_REDIRECT=/internal-uploads/
+# (an internal location aliased to UPLOAD_DIR, see deploy/nginx/), Apache's
+# mod_xsendfile or lighttpd with MEDIA_SENDFILE=true. Local disk only.
+MEDIA_ACCEL_REDIRECT = env.str("MEDIA_ACCEL_REDIRECT", default="")
+MEDIA_SENDFILE = env.bool("MEDIA_SENDFILE", default=False)
+if MEDIA_ACCEL_REDIRECT and not (
+    MEDIA_ACCEL_REDIRECT.startswith("/") and MEDIA_ACCEL_REDIRECT.endswith("/")
+):
+    raise ImproperlyConfigured(
+        "MEDIA_ACCEL_REDIRECT must be a path that starts and ends with a slash, "
+        f"such as /internal-uploads/; it is {MEDIA_ACCEL_REDIRECT!r}."
+    )
 
 # Photo versions (docs/uploads.md): the last PHOTO_VERSIONS_KEEP photos of each
 # registrant are kept for staff to restore (0: a replaced photo is deleted

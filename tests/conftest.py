@@ -121,7 +121,9 @@ def mount_tmpfs():
 
     yield mount
     for path in reversed(mounted):
-        subprocess.run(["umount", str(path)], check=True)
+        # Lazily: the app may still hold a directory open there (the media
+        # middleware keeps a handle on UPLOAD_DIR) until the settings reset.
+        subprocess.run(["umount", "--lazy", str(path)], check=True)
 
 
 @pytest.fixture

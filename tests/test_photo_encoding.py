@@ -108,3 +108,22 @@ def test_a_jpeg_four_times_the_stored_size_is_decoded_reduced_to_exactly_2048():
 
     assert (photo.width, photo.height) == (2048, 1499)
     assert decode(photo.content).size == (2048, 1499)
+
+
+def test_a_phone_jpeg_just_under_twice_the_stored_size_is_decoded_at_half_size():
+    # 4000 px, a 12 MP phone's: a quarter of the pixels decoded, stored at
+    # 2000 px, a little under the 2048 px edge.
+    source = encoded(scene((4000, 3000)), "JPEG")
+
+    photo = prepared(source)
+
+    assert (photo.width, photo.height) == (2000, 1500)
+    assert decode(photo.content).size == (2000, 1500)
+
+
+def test_a_jpeg_under_1_9_times_the_stored_size_is_resized_to_exactly_2048():
+    source = encoded(scene((3800, 1900)), "JPEG")
+
+    photo = prepared(source)
+
+    assert (photo.width, photo.height) == (2048, 1024)

@@ -19,7 +19,13 @@ from whitenoise.middleware import WhiteNoiseMiddleware
 
 from webinars.files import StorageFault
 from webinars.models import Registrant
-from webinars.views.access import json_error, storage_fault_status, wants_json
+from webinars.uploadhandler import max_upload_bytes, too_large_message
+from webinars.views.access import (
+    json_error,
+    refuse,
+    storage_fault_status,
+    wants_json,
+)
 from webinars.views.errors import error_response
 
 SPOOL_FAULTS = {
@@ -27,6 +33,8 @@ SPOOL_FAULTS = {
     errno.EDQUOT: StorageFault("the server's temporary upload space is full", "full"),
 }
 SPOOL_FAILED = StorageFault("the server could not receive the upload", "failed")
+# Room for a form's boundaries and other fields beside a photo at the limit.
+FORM_MARGIN_BYTES = 64 * 1024
 
 logger = logging.getLogger(__name__)
 
@@ -135,10 +143,47 @@ class SessionIdleMiddleware:
             return False
 
 
+def _refused_unread(request, view_func):
+    """
+    Refuse, without reading a byte of the body, a write by a user the view's
+    staff gate turns away, and a body longer than any photo upload can be.
+    """
+    gate = getattr(view_func, "staff_gate", None)
+    if gate is not None and not gate(request.user):
+        return refuse(request)
+    if "CONTENT_LENGTH" not in request.META and request.META.get(
+        "HTTP_TRANSFER_ENCODING"
+    ):
+        # Django reads no body without a length; say so rather than let the
+        # form report a missing photo. gunicorn drains at most 64 KB of it.
+        message = (
+            "Send the upload with a Content-Length header; "
+            "chunked request bodies are not accepted."
+        )
+        return error_response(request, "400.html", message, HTTPStatus.LENGTH_REQUIRED)
+    if request.upload_max_bytes is not None:
+        return None  # a view of its own limit (a bulk import) refuses itself
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None  # Django answers a nonsense length itself
+    if length <= max_upload_bytes() + FORM_MARGIN_BYTES:
+        return None
+    logger.warning("Upload refused unread: its body is %d bytes", length)
+    return error_response(
+        request,
+        "400.html",
+        too_large_message(length),
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    )
+
+
 class RequestBodyMiddleware:
     """
-    Read a POST's body before CSRF does, and answer a failure to spool its
-    uploads to the temporary directory (FILE_UPLOAD_TEMP_DIR, or TMPDIR):
+    Refuse a write before its body is read when the user may not make it or
+    it is larger than an upload may be. Read a POST's body before CSRF does,
+    and answer a failure to spool its uploads to the temporary directory
+    (FILE_UPLOAD_TEMP_DIR, or TMPDIR):
     507 when it is full, 503 otherwise, and 400 for a client that hung up,
     in the request's format and with a log line, not a 500. List it just
     before CsrfViewMiddleware, which would read the body first.
@@ -156,6 +201,15 @@ class RequestBodyMiddleware:
         # A view's own upload limit (a callable), for webinars.uploadhandler.
         limit = getattr(view_func, "upload_max_bytes", None)
         request.upload_max_bytes = limit() if limit else None
+        refused = _refused_unread(request, view_func)
+        if refused is not None:
+            return refused
+        # A client that stops sending mid-body frees its thread after this
+        # long (a read that times out is the 400 below), however gunicorn
+        # left the socket. Under runserver there is no such socket.
+        client = request.META.get("gunicorn.socket")
+        if client is not None:
+            client.settimeout(settings.REQUEST_READ_TIMEOUT)
         try:
             request.POST  # noqa: B018 (parses the body and spools its files)
         except UnreadablePostError as exc:

@@ -30,7 +30,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from webinars import colour, encoding, formats, scanning, sniffing
 from webinars.formats import DECODERS, RULE, STORED_EXTENSIONS
-from webinars.uploadhandler import MEGABYTE, max_upload_bytes
+from webinars.uploadhandler import max_upload_bytes, too_large_message
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,8 @@ DECODE_ERRORS = (
 # Stored originals are at most this many pixels on their longest edge:
 # enough for a full-screen view on a 2K display, a few hundred kilobytes.
 MAX_EDGE = 2048
+# A JPEG at least this many times MAX_EDGE is decoded reduced (draft).
+DRAFT_FROM = 1.9
 
 # Byte strings that make a file something else too (a polyglot): a browser,
 # PHP or a PDF reader would find their own content in it. Long enough that
@@ -194,11 +196,7 @@ def _read(upload) -> bytes:
     data = upload.read(max_upload_bytes() + 1)
     size = max(upload.size or 0, len(data))
     if size > max_upload_bytes():
-        raise ValidationError(
-            f"Photos can be at most {settings.UPLOAD_MAX_MB:g} MB; "
-            f"this file is {size / MEGABYTE:.1f} MB.",
-            code="file_too_large",
-        )
+        raise ValidationError(too_large_message(size), code="file_too_large")
     if not data:
         raise ValidationError("The file is empty; choose a photo.", code="empty")
     return data
@@ -271,10 +269,13 @@ def _refuse_by_header(image: Image.Image) -> None:
 
 
 def _reduce_while_decoding(image: Image.Image) -> None:
-    """Let a JPEG at least twice MAX_EDGE decode at 1/2, 1/4 or 1/8 of its size."""
+    """Let a large JPEG decode at 1/2, 1/4 or 1/8 of its size."""
     longest = max(image.size)
-    if image.format in ("JPEG", "MPO") and longest >= 2 * MAX_EDGE:
-        scale = MAX_EDGE / longest
+    if image.format in ("JPEG", "MPO") and longest >= DRAFT_FROM * MAX_EDGE:
+        # Just under twice MAX_EDGE (a 12 MP phone's 4000 px), half size is a
+        # little under MAX_EDGE: a 2000 px photo, from a quarter of the pixels
+        # (9 MB decoded, not 36 MB).
+        scale = min(MAX_EDGE / longest, 1 / 2)
         # draft() keeps at least the requested size: the stored edge stays exact.
         image.draft(
             image.mode,

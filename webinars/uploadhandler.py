@@ -20,6 +20,14 @@ def max_upload_bytes() -> int:
     return int(settings.UPLOAD_MAX_MB * MEGABYTE)
 
 
+def too_large_message(size: int) -> str:
+    """Return the sentence that refuses a file of size bytes."""
+    return (
+        f"Photos can be at most {settings.UPLOAD_MAX_MB:g} MB; "
+        f"this file is {size / MEGABYTE:.1f} MB."
+    )
+
+
 class OversizedUpload(UploadedFile):
     """Stands in for a file that was too large: no content, its full size."""
 

@@ -78,15 +78,18 @@ def registrant_staff_required(
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if not allowed(request.user):
-                return _refuse(request)
+                return refuse(request)
             return view(request, *args, **kwargs)
 
+        # For middleware.RequestBodyMiddleware: refuse before reading the body.
+        wrapper.staff_gate = allowed
         return wrapper
 
     return decorator if view is None else decorator(view)
 
 
-def _refuse(request):
+def refuse(request):
+    """Answer a user the staff gate turns away: log in, or 403."""
     as_json = wants_json(request)
     if not request.user.is_authenticated:
         if as_json:

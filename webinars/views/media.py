@@ -131,16 +131,21 @@ def serve_kept(request: HttpRequest, name: str) -> HttpResponse:
 
 def storage_name(path: str) -> str:
     """Return the storage name for a URL path, or raise Http404 if it may escape."""
+    if not is_servable_name(path):
+        raise Http404("No such upload.")
+    return path
+
+
+def is_servable_name(path: str) -> bool:
+    """Return whether a URL path below MEDIA_URL names a file that may be served."""
     directory, _, rest = path.partition("/")
-    if (
+    return not (
         directory not in files.SERVED_DIRECTORIES
         or "\x00" in path
         or "\\" in path
         or any(not part or part.startswith(".") for part in path.split("/"))
         or not rest
-    ):
-        raise Http404("No such upload.")
-    return path
+    )
 
 
 def open_stored_file(name: str) -> StoredFile:

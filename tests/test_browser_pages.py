@@ -399,6 +399,7 @@ def test_the_admin_previews_the_chosen_photo_and_sets_the_crop_by_a_click(
     if page.viewport_size["width"] >= 1280:
         assert width <= 1280, "the registrant list fits 1280 px"
     page.get_by_role("link", name="Ada Lovelace", exact=True).click()
+    page.wait_for_load_state("load")  # the widget's script listens from then on
     preview = page.locator("[data-photo-input-preview]")
 
     fake = tmp_path / "fake.jpg"

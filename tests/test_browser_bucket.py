@@ -6,8 +6,6 @@ Content-Security-Policy. Skipped where Chromium or Playwright is missing.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tests.browserless import upload_photo_through_the_admin
@@ -21,20 +19,10 @@ from tests.processes import (
 )
 from tests.s3 import MotoServer, environment
 
-CHROMIUM = "/usr/bin/chromium"
+# Skips, saying why, where Chromium or Playwright is missing.
+from tests.test_browser import CHROMIUM, sync_api
 
 pytestmark = pytest.mark.servers
-
-if not os.access(CHROMIUM, os.X_OK):
-    pytest.skip(
-        f"Debian's Chromium is not installed at {CHROMIUM} "
-        "(apt-get install chromium; .ci/run does it)",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="Playwright is not installed (pip install -r requirements.txt)",
-)
 
 
 def test_photos_redirected_to_the_bucket_load_under_the_page_policy(tmp_path):

@@ -15,7 +15,7 @@ import pytest
 
 from tests.nginx import MISSING, running_nginx
 from tests.processes import (
-    PLAIN_HTTP,
+    PRODUCTION,
     free_port,
     gunicorn_command,
     manage,
@@ -37,10 +37,7 @@ def proxied(tmp_path_factory):
     """nginx on one loopback port, gunicorn (MEDIA_ACCEL_REDIRECT) behind it."""
     root = tmp_path_factory.mktemp("nginx")
     project, upload_dir, env = prepare_deployment(root)
-    env |= PLAIN_HTTP | {
-        "DEBUG": "false",
-        "SECRET_KEY": "a-long-random-secret-for-this-test-only",
-        "ALLOWED_HOSTS": "127.0.0.1",
+    env |= PRODUCTION | {
         "MEDIA_ACCEL_REDIRECT": "/internal-uploads/",
     }
     collected = manage(project, "collectstatic", "--no-input", env=env)

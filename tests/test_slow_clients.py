@@ -16,7 +16,7 @@ import pytest
 from tests.browserless import AdminSession
 from tests.processes import (
     PASSWORD,
-    PLAIN_HTTP,
+    PRODUCTION,
     free_port,
     gunicorn_command,
     manage,
@@ -29,15 +29,23 @@ pytestmark = pytest.mark.servers
 MB = 1024 * 1024
 
 
+def signed_in_headers(base_url: str) -> str:
+    """The CSRF and session headers of the superuser "staff", signed in."""
+    session = AdminSession(base_url)
+    session.log_in("staff", PASSWORD)
+    cookies = {cookie.name: cookie.value for cookie in session.cookies}
+    return (
+        f"X-CSRFToken: {cookies['csrftoken']}\r\n"
+        f"Cookie: {'; '.join(f'{k}={v}' for k, v in cookies.items())}\r\n"
+    )
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """gunicorn with the project's gunicorn.conf.py, DEBUG off, on loopback."""
     root = tmp_path_factory.mktemp("slow")
     project, _, env = prepare_deployment(root)
-    env |= PLAIN_HTTP | {
-        "DEBUG": "false",
-        "SECRET_KEY": "a-long-random-secret-for-this-test-only",
-        "ALLOWED_HOSTS": "127.0.0.1",
+    env |= PRODUCTION | {
         "REQUEST_READ_TIMEOUT": "2",
     }
     collected = manage(project, "collectstatic", "--no-input", env=env)
@@ -145,13 +153,7 @@ def test_an_anonymous_upload_is_refused_403_before_its_body_is_read(server):
 
 def test_a_body_past_the_limit_is_refused_413_before_it_is_read(server):
     base_url, port, registrant_id = server
-    session = AdminSession(base_url)
-    session.log_in("staff", PASSWORD)
-    cookies = {cookie.name: cookie.value for cookie in session.cookies}
-    extra = (
-        f"X-CSRFToken: {cookies['csrftoken']}\r\n"
-        f"Cookie: {'; '.join(f'{k}={v}' for k, v in cookies.items())}\r\n"
-    )
+    extra = signed_in_headers(base_url)
     with connection(port) as sock:
         sock.sendall(upload_headers(registrant_id, 50 * MB, extra) + FIRST_PART)
 
@@ -167,16 +169,12 @@ def test_a_body_past_the_limit_is_refused_413_before_it_is_read(server):
 
 def test_a_chunked_body_is_refused_411_before_it_is_read(server):
     base_url, port, registrant_id = server
-    session = AdminSession(base_url)
-    session.log_in("staff", PASSWORD)
-    cookies = {cookie.name: cookie.value for cookie in session.cookies}
     head = (
         f"POST /upload-photo/{registrant_id} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         "Accept: application/json\r\n"
         "Content-Type: multipart/form-data; boundary=b0undary\r\n"
         "Transfer-Encoding: chunked\r\n"
-        f"X-CSRFToken: {cookies['csrftoken']}\r\n"
-        f"Cookie: {'; '.join(f'{k}={v}' for k, v in cookies.items())}\r\n\r\n"
+        f"{signed_in_headers(base_url)}\r\n"
     ).encode()
     with connection(port) as sock:
         sock.sendall(head + b"%x\r\n" % len(FIRST_PART) + FIRST_PART + b"\r\n")
@@ -188,13 +186,7 @@ def test_a_chunked_body_is_refused_411_before_it_is_read(server):
 
 def test_a_client_that_stops_sending_its_body_is_answered_400_and_let_go(server):
     base_url, port, registrant_id = server
-    session = AdminSession(base_url)
-    session.log_in("staff", PASSWORD)
-    cookies = {cookie.name: cookie.value for cookie in session.cookies}
-    extra = (
-        f"X-CSRFToken: {cookies['csrftoken']}\r\n"
-        f"Cookie: {'; '.join(f'{k}={v}' for k, v in cookies.items())}\r\n"
-    )
+    extra = signed_in_headers(base_url)
     with connection(port) as sock:
         sock.sendall(upload_headers(registrant_id, 100_000, extra) + FIRST_PART)
 

@@ -1,6 +1,8 @@
 """
 Uploads on the local disk answered by webinars.views.localmedia: single byte
-ranges, If-Range, 416, HEAD, 304s from stat alone, offload to a proxy.
+ranges, If-Range, 416, HEAD, 304s from stat alone, offload to a proxy. Every
+test runs twice: through Django's test client (UploadFilesMiddleware) and
+through the production WSGI application (UploadFiles, before Django).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from http import HTTPStatus
 
 import pytest
 
+from tests.wsgi import WsgiClient
+from webinars import services
 from webinars.views import localmedia
 
 # The view reads the withheld deletions (services.withheld_names) now and then.
@@ -18,6 +22,16 @@ pytestmark = pytest.mark.django_db
 NAME = "photos/" + "ab" * 16 + ".jpg"
 URL = f"/static/uploads/{NAME}"
 CONTENT = bytes(range(256)) * 40  # 10,240 bytes
+
+
+@pytest.fixture(params=["middleware", "wsgi"])
+def client(request, client, monkeypatch):
+    """Django's test client, or the WSGI entry point with its fast path warm."""
+    if request.param == "middleware":
+        return client
+    monkeypatch.setattr(services, "WITHHELD_REFRESH_SECONDS", 3600)
+    services.withheld_names()
+    return WsgiClient()
 
 
 @pytest.fixture

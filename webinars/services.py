@@ -540,16 +540,24 @@ _withheld: dict[str, tuple[float, frozenset[str]]] = {}
 
 def withheld_names() -> frozenset[str]:
     """Return the upload files that must not be served: deleted, still stored."""
-    now = time.monotonic()
+    cached = withheld_names_cached()
+    if cached is not None:
+        return cached
     kept = _withheld.get("names")
-    if kept and now - kept[0] < WITHHELD_REFRESH_SECONDS:
-        return kept[1]
     try:
         names = frozenset(PendingDeletion.objects.values_list("name", flat=True))
     except DatabaseError:  # the pages say so; photos go on being served
         names = kept[1] if kept else frozenset()
-    _withheld["names"] = (now, names)
+    _withheld["names"] = (time.monotonic(), names)
     return names
+
+
+def withheld_names_cached() -> frozenset[str] | None:
+    """withheld_names() if it needs no query now, else None."""
+    kept = _withheld.get("names")
+    if kept and time.monotonic() - kept[0] < WITHHELD_REFRESH_SECONDS:
+        return kept[1]
+    return None
 
 
 def pending_deletions_record(*, names: Iterable[str]) -> None:

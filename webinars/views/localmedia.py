@@ -1,6 +1,10 @@
 """
-Uploads on the local disk answered at static-file speed, from a middleware
-listed right after whitenoise's: no session, CSRF, auth or URL resolving.
+Uploads on the local disk answered at static-file speed: by UploadFiles, a
+WSGI wrapper round Django's application (fastopp.wsgi, as whitenoise's WSGI
+mode), before Django builds a request or runs any middleware; and by
+UploadFilesMiddleware, listed right after whitenoise's, for what the wrapper
+passes on (and for Django's test client): no session, CSRF, auth or URL
+resolving either way.
 
 The same rules as webinars.views.media: only a regular file with one link,
 reached from UPLOAD_DIR through no symlink, with the same validators and
@@ -23,6 +27,9 @@ import threading
 from http import HTTPStatus
 
 from django.conf import settings
+from django.core.handlers.wsgi import WSGIRequest
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import (
     FileResponse,
     HttpRequest,
@@ -45,6 +52,7 @@ from webinars.views.media import (
     is_servable_name,
     logger,
 )
+from webinars.views.requestlog import RESPONSE_HEADER, request_id_from
 
 # photos/<uuid>[-private].<ext> and photos/thumbs/<uuid>[-private]-<size>.webp:
 # every name the app writes, safe without further checks.
@@ -58,6 +66,15 @@ DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 NOT_FOUND = b"No such upload."
+
+
+class Answer:
+    """What to answer for a found upload: a status, headers and maybe a body."""
+
+    __slots__ = ("status", "headers", "body")
+
+    def __init__(self, status: int, headers: list[tuple[str, str]], body=None):
+        self.status, self.headers, self.body = status, headers, body
 
 
 class UploadFilesMiddleware:
@@ -79,15 +96,107 @@ class UploadFilesMiddleware:
         return serve_local(request, path[self.prefix_length :])
 
 
+class UploadFiles:
+    """
+    The WSGI application: uploads found on the local disk are answered here,
+    everything else by Django's application.
+
+    Django's handler and middleware cost more than the file itself: this
+    answers a found upload with the same headers the middleware stack gives
+    it (site_headers()), and passes on anything else (a 404, an HTTPS
+    redirect, a bucket, a stale list of withheld names) to be answered there.
+    """
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if (
+            not path.startswith(settings.MEDIA_URL)
+            or environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
+            or not files.is_local_storage()
+        ):
+            return self.application(environ, start_response)
+        request = WSGIRequest(environ)
+        withheld = services.withheld_names_cached()
+        if withheld is None or (
+            settings.SECURE_SSL_REDIRECT and not request.is_secure()
+        ):
+            return self.application(environ, start_response)
+        name = request.path_info[len(settings.MEDIA_URL) :]
+        answer = _found(request, name, withheld) or NOT_FOUND_ANSWER
+        return _send(request, answer, environ, start_response)
+
+
+def _send(request, answer: Answer, environ, start_response):
+    headers = list(answer.headers)
+    named = {header.lower() for header, _ in headers}
+    headers += [
+        h for h in site_headers(request.is_secure()) if h[0].lower() not in named
+    ]
+    headers.append((RESPONSE_HEADER, request_id_from(request)))
+    start_response(STATUS_LINES[answer.status], headers)
+    # No request_started or request_finished: nothing here uses the database.
+    if answer.body is None or request.method == "HEAD":
+        return []
+    if isinstance(answer.body, bytes):
+        return [answer.body]
+    wrapper = environ.get("wsgi.file_wrapper")
+    if wrapper is None:
+        return _chunks(answer.body)
+    return wrapper(answer.body, FileResponse.block_size)
+
+
+def _chunks(body):
+    with body:
+        while chunk := body.read(FileResponse.block_size):
+            yield chunk
+
+
+STATUS_LINES = {status: f"{status} {status.phrase}" for status in HTTPStatus}
+
+
+@functools.cache
+def site_headers(secure: bool) -> tuple[tuple[str, str], ...]:
+    """
+    The headers the middleware stack adds to an upload's answer (security
+    headers, Permissions-Policy), found by running that stack's own classes
+    once over an empty answer for a plain or a secure request.
+    """
+    from django.middleware.security import SecurityMiddleware
+    from django_permissions_policy import PermissionsPolicyMiddleware
+
+    def empty(request):
+        return HttpResponse()
+
+    request = HttpRequest()
+    request.is_secure = lambda: secure
+    response = PermissionsPolicyMiddleware(SecurityMiddleware(empty))(request)
+    own = empty(request).headers
+    return tuple((name, value) for name, value in response.items() if name not in own)
+
+
+@receiver(setting_changed)
+def _forget_site_headers(**kwargs) -> None:
+    site_headers.cache_clear()
+
+
 def serve_local(request: HttpRequest, name: str) -> HttpResponse:
     """Answer a GET or HEAD for the upload called name on the local disk."""
+    answer = _found(request, name, services.withheld_names())
+    return not_found() if answer is None else _response(answer)
+
+
+def _found(request, name: str, withheld: frozenset[str]) -> Answer | None:
+    """Answer for the upload called name, or None when there is none to serve."""
     if not GENERATED_NAME.fullmatch(name) and not is_servable_name(name):
-        return not_found()
-    if name in services.withheld_names():  # deleted, but the volume kept it
-        return not_found()
+        return None
+    if name in withheld:  # deleted, but the volume kept it
+        return None
     found = _lookup(name)
     if found is None:
-        return not_found()
+        return None
     directory_fd, leaf, info = found
     try:
         return _answer(request, name, directory_fd, leaf, info)
@@ -96,11 +205,20 @@ def serve_local(request: HttpRequest, name: str) -> HttpResponse:
             os.close(directory_fd)
 
 
+NOT_FOUND_ANSWER = Answer(
+    HTTPStatus.NOT_FOUND,
+    [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", str(len(NOT_FOUND))),
+        *UPLOAD_HEADERS.items(),
+    ],
+    NOT_FOUND,
+)
+
+
 def not_found() -> HttpResponse:
     """A plain 404 that costs nothing to render."""
-    return HttpResponse(
-        NOT_FOUND, status=HTTPStatus.NOT_FOUND, content_type="text/plain; charset=utf-8"
-    )
+    return _response(NOT_FOUND_ANSWER)
 
 
 class _Root:
@@ -164,44 +282,81 @@ def _is_app_file(info: os.stat_result) -> bool:
     return stat.S_ISREG(info.st_mode) and info.st_nlink == 1
 
 
-def _answer(request, name, directory_fd, leaf, info) -> HttpResponse:
+def _answer(request, name, directory_fd, leaf, info) -> Answer | None:
     modified, size = int(info.st_mtime), info.st_size
     etag = f'"{modified:x}-{size:x}"'
     headers = _headers_for(name)
-    not_modified = _not_modified(request, etag, modified)
-    if not_modified is not None:
-        return _finish(not_modified, headers, etag, modified)
-    if settings.MEDIA_ACCEL_REDIRECT or settings.MEDIA_SENDFILE:
-        return _finish(_offloaded(name, headers), headers, etag, modified)
+    validators = [("ETag", etag), ("Last-Modified", _http_date(modified))]
+    status = _precondition(request, etag, modified)
+    if status == HTTPStatus.NOT_MODIFIED:
+        kept = [(h, v) for h, v in headers.items() if h not in BODY_HEADERS]
+        return Answer(status, kept + validators)
+    constant = list(headers.items()) + validators
+    if status is not None:
+        return Answer(status, constant)
+    if settings.MEDIA_ACCEL_REDIRECT:
+        offload = ("X-Accel-Redirect", settings.MEDIA_ACCEL_REDIRECT + name)
+        return Answer(HTTPStatus.OK, [*constant, offload])
+    if settings.MEDIA_SENDFILE:
+        offload = ("X-Sendfile", os.path.join(_root.real, name))
+        return Answer(HTTPStatus.OK, [*constant, offload])
     span = _requested_range(request, etag, modified, size)
     if span == "unsatisfiable":
-        response = HttpResponse(status=HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
-        response["Content-Range"] = f"bytes */{size}"
-        return _finish(response, headers, etag, modified)
+        unsatisfiable = ("Content-Range", f"bytes */{size}")
+        return Answer(
+            HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, [*constant, unsatisfiable]
+        )
     if request.method == "HEAD":
-        response = HttpResponse(content_type=headers["Content-Type"])
-        response["Content-Length"] = size
-        return _finish(response, headers, etag, modified)
+        return Answer(HTTPStatus.OK, [*constant, ("Content-Length", str(size))])
     file = _open(name, directory_fd, leaf, info)
     if file is None:
-        return not_found()
-    return _finish(_body(file, span, size), headers, etag, modified)
+        return None
+    if span is None:
+        return Answer(HTTPStatus.OK, [*constant, ("Content-Length", str(size))], file)
+    first, last = span
+    file.seek(first)  # gunicorn's sendfile() starts at the file's offset
+    part = [
+        ("Content-Range", f"bytes {first}-{last}/{size}"),
+        ("Content-Length", str(last - first + 1)),
+    ]
+    return Answer(
+        HTTPStatus.PARTIAL_CONTENT, constant + part, _Span(file, last - first + 1)
+    )
 
 
-def _not_modified(request, etag: str, modified: int) -> HttpResponse | None:
+def _response(answer: Answer) -> HttpResponse:
+    """The answer as a Django response, for the middleware."""
+    if isinstance(answer.body, bytes):
+        response = HttpResponse(answer.body, status=answer.status)
+    elif answer.body is not None:
+        response = _UploadResponse(answer.body, status=answer.status)
+    elif answer.status == HTTPStatus.NOT_MODIFIED:
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(status=answer.status)
+    for header, value in answer.headers:
+        response[header] = value
+    return response
+
+
+def _precondition(request, etag: str, modified: int) -> int | None:
+    """304 or 412 when the request's validators say so, else None."""
     meta = request.META
     if "HTTP_IF_MATCH" in meta or "HTTP_IF_UNMODIFIED_SINCE" in meta:
-        return get_conditional_response(request, etag=etag, last_modified=modified)
+        response = get_conditional_response(request, etag=etag, last_modified=modified)
+        return None if response is None else response.status_code
     if_none_match = meta.get("HTTP_IF_NONE_MATCH")
     if if_none_match == etag:  # what browsers send back: no parsing
-        return HttpResponseNotModified()
+        return HTTPStatus.NOT_MODIFIED
     if if_none_match is not None:
         tags = parse_etags(if_none_match)
         matched = "*" in tags or etag in (tag.removeprefix("W/") for tag in tags)
-    else:
-        since = parse_http_date_safe(meta.get("HTTP_IF_MODIFIED_SINCE", ""))
+    elif since := meta.get("HTTP_IF_MODIFIED_SINCE"):
+        since = parse_http_date_safe(since)
         matched = since is not None and modified <= since
-    return HttpResponseNotModified() if matched else None
+    else:
+        return None
+    return HTTPStatus.NOT_MODIFIED if matched else None
 
 
 def _requested_range(request, etag, modified, size):
@@ -280,30 +435,6 @@ class _Span:
         self.file.close()
 
 
-def _body(file, span, size: int) -> HttpResponse:
-    if span is None:
-        response = _UploadResponse(file)
-        response["Content-Length"] = size
-        return response
-    first, last = span
-    file.seek(first)  # gunicorn's sendfile() starts at the file's offset
-    response = _UploadResponse(_Span(file, last - first + 1))
-    response.status_code = HTTPStatus.PARTIAL_CONTENT
-    response["Content-Range"] = f"bytes {first}-{last}/{size}"
-    response["Content-Length"] = last - first + 1
-    return response
-
-
-def _offloaded(name: str, headers: dict[str, str]) -> HttpResponse:
-    """Have the proxy send the file: nginx's X-Accel-Redirect, or X-Sendfile."""
-    response = HttpResponse(content_type=headers["Content-Type"])
-    if settings.MEDIA_ACCEL_REDIRECT:
-        response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT + name
-    else:
-        response["X-Sendfile"] = os.path.join(_root.real, name)
-    return response
-
-
 _HEADERS: dict[tuple[str, str], dict[str, str]] = {}
 
 
@@ -329,16 +460,6 @@ def _headers_for(name: str) -> dict[str, str]:
 
 # What a 304 leaves out: it describes no body (as Django's own 304 does).
 BODY_HEADERS = frozenset({"Content-Type", "Content-Disposition", "Accept-Ranges"})
-
-
-def _finish(response, headers, etag: str, modified: int) -> HttpResponse:
-    bodiless = response.status_code == HTTPStatus.NOT_MODIFIED
-    for header, value in headers.items():
-        if not (bodiless and header in BODY_HEADERS):
-            response[header] = value
-    response["ETag"] = etag
-    response["Last-Modified"] = _http_date(modified)
-    return response
 
 
 @functools.lru_cache(maxsize=1024)

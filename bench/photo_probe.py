@@ -34,7 +34,7 @@ def main(mode: str, path: str) -> None:
     def pipeline(data: bytes) -> None:
         upload = SimpleUploadedFile("p.jpg", data, "image/jpeg")
         prepared = photos.prepare_photo(upload)
-        photos.thumbnails_of(prepared.content, files.THUMBNAIL_EDGES)
+        photos.thumbnails_of_prepared(prepared, files.THUMBNAIL_EDGES)
 
     def decode(data: bytes) -> None:
         with Image.open(io.BytesIO(data)) as image:

@@ -223,9 +223,9 @@ def test_no_thumbnails_are_made_for_a_form_with_another_error(
     admin_client, upload_dir, monkeypatch
 ):
     made = []
-    real = photos.thumbnails_of
+    real = photos.make_thumbnails
     monkeypatch.setattr(
-        photos, "thumbnails_of", lambda *args: made.append(args) or real(*args)
+        photos, "make_thumbnails", lambda *args: made.append(args) or real(*args)
     )
     form = admin_form(make_webinar(), email="not an address", photo=make_upload())
 

@@ -21,12 +21,12 @@ import math
 import re
 import struct
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pillow_heif
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 from webinars import colour, encoding, formats, scanning, sniffing
 from webinars.formats import DECODERS, RULE, STORED_EXTENSIONS
@@ -93,6 +93,9 @@ class PreparedPhoto:
     upload_sha256: str  # of the bytes as received, for the audit log
     source_format: str = ""  # as uploaded, in users' words: "HEIC"
     scan: str = ""  # "clean", "unscanned" (clamd gave no verdict) or "" (off)
+    # The clean pixels that were encoded, so that thumbnails need no second
+    # decode of content; not part of the photo's value.
+    pixels: Image.Image | None = field(default=None, repr=False, compare=False)
 
     @property
     def extension(self) -> str:
@@ -113,6 +116,7 @@ def prepare_photo(upload) -> PreparedPhoto:
     data = _read(upload)
     scan = _scan(data)  # the raw bytes, before any decoder sees them
     image = _open(data)
+    kept = False  # the photo keeps image as its pixels: not to be closed
     try:
         _refuse_polyglot(data, image)
         source = image.format
@@ -127,6 +131,7 @@ def prepare_photo(upload) -> PreparedPhoto:
                 "cannot be stored; save it as an ordinary RGB photo and try again.",
                 code="unsupported",
             ) from exc
+        kept = pixels is image
         return PreparedPhoto(
             format=target,
             content=content,
@@ -137,9 +142,11 @@ def prepare_photo(upload) -> PreparedPhoto:
             upload_sha256=hashlib.sha256(data).hexdigest(),
             source_format=formats.name_of(source),
             scan=scan,
+            pixels=pixels,
         )
     finally:
-        image.close()
+        if not kept:
+            image.close()
 
 
 # Where a square thumbnail is cut from a photo that is not square: the point
@@ -147,6 +154,15 @@ def prepare_photo(upload) -> PreparedPhoto:
 # the photo allows, as Pillow's ImageOps.fit centering.
 Focus = tuple[float, float]
 CENTRE: Focus = (0.5, 0.5)
+
+
+def thumbnails_of_prepared(
+    photo: PreparedPhoto, edges: dict[str, int]
+) -> dict[str, bytes]:
+    """Return the thumbnails of a photo just prepared, from its pixels in memory."""
+    if photo.pixels is None:
+        return thumbnails_of(photo.content, edges)
+    return make_thumbnails(photo.pixels, edges)
 
 
 def thumbnails_of(
@@ -165,10 +181,16 @@ def make_thumbnails(
     image = colour.to_srgb(image)  # photos stored before sRGB was the rule
     image = image.convert("RGBA" if colour.has_alpha(image) else "RGB")
     thumbnails = {}
+    width, height = image.size
+    side = min(width, height)
+    left, top = (width - side) * focus[0], (height - side) * focus[1]
+    crop = (left, top, left + side, top + side)  # as ImageOps.fit's centering
     for size, edge in edges.items():
         buffer = io.BytesIO()
-        square = ImageOps.fit(
-            image, (edge, edge), Image.Resampling.LANCZOS, centering=focus
+        # reducing_gap: a box reduction to within 3x of the edge, then
+        # LANCZOS; indistinguishable at thumbnail size, several times faster.
+        square = image.resize(
+            (edge, edge), Image.Resampling.LANCZOS, box=crop, reducing_gap=3.0
         )
         square.save(buffer, "WEBP", quality=80, method=4)
         thumbnails[size] = buffer.getvalue()

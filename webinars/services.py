@@ -66,7 +66,7 @@ def registrant_photo_set(
     *, registrant: Registrant, photo: PreparedPhoto, user: User = None
 ) -> Registrant:
     """Store photo as the registrant's photo, replacing any previous one."""
-    thumbnails = photos.thumbnails_of(photo.content, files.THUMBNAIL_EDGES)
+    thumbnails = photos.thumbnails_of_prepared(photo, files.THUMBNAIL_EDGES)
     # raises files.StorageFault
     new_name = files.store_photo(
         photo.extension, photo.content, thumbnails, private=not registrant.is_public

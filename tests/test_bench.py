@@ -1,8 +1,22 @@
-"""bench/'s table (the benchmark itself is too slow and noisy for the suite)."""
+"""
+bench/: its table, and a quick run that measures every row (the targets are
+for a full run on a quiet machine, never for the suite: too slow and noisy).
+"""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 from bench.table import Row, render
+from tests.nginx import MISSING as NGINX_MISSING
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+WRK = shutil.which("wrk")
 
 
 def test_the_table_shows_median_spread_rounds_and_whether_the_target_holds():
@@ -31,3 +45,38 @@ def test_the_benchmark_imports_without_running():
     from bench import run
 
     assert callable(run.main)
+
+
+@pytest.mark.skipif(WRK is None, reason="wrk is not installed (apt-get install wrk)")
+def test_a_quick_run_measures_every_row_of_the_table():
+    # Whether the targets hold is for a full run on a quiet machine
+    # (docs/benchmarks.md), never for the test suite: only that each is measured.
+    result = subprocess.run(
+        [sys.executable, "bench/run.py", "--quick"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    measures = [row.split(" | ")[0].removeprefix("| ") for row in rows[2:]]
+    expected = [
+        "media view: 200 KB photo",
+        "media view: 5 MB photo",
+        "media view: 304 revalidation",
+        "media view: 206 range (64 KB)",
+        "media view: WebP thumbnail",
+        "staff page p95, 500 registrants, 4 clients",
+        "gallery p95, 500 registrants, 4 clients",
+        "worker peak RSS growth: accepted 12 MP JPEG",
+        "worker peak RSS growth: refused 50 MB body",
+        "12 MP photo processing time",
+        "gunicorn start to first /healthz",
+    ]
+    if NGINX_MISSING is None:
+        expected.append("X-Accel-Redirect via nginx: 5 MB")
+    for measure in expected:
+        assert measure in measures, result.stdout
+    assert "not run" not in result.stdout

@@ -1,7 +1,9 @@
 """
 One photo measurement in a fresh process, so that its peak memory is its own:
-`python bench/photo_probe.py pipeline|decode <file>` prints seconds and the
-growth of peak RSS in MB.
+`python bench/photo_probe.py pipeline|inline|decode <file>` prints seconds
+and the growth of peak RSS in MB: the upload pipeline (with
+UPLOAD_DECODE_IN_CHILD as the environment sets it: "inline" is the same, for
+a run with it off, whose peak is the processing's own), or Pillow's decode.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def main(mode: str, path: str) -> None:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
 
-    measured = pipeline if mode == "pipeline" else decode
+    measured = decode if mode == "decode" else pipeline
     # Once on a small photo first: plugins and codecs load on first use, and
     # a worker has long loaded them when a photo arrives.
     small = io.BytesIO()

@@ -221,6 +221,19 @@ def twelve_megapixel_jpeg() -> bytes:
     return buffer.getvalue()
 
 
+def largest_admitted_png() -> bytes:
+    """A PNG just under the default 40-megapixel cap, and far under 5 MB."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (6320, 6320), (40, 90, 160))
+    draw = ImageDraw.Draw(image)
+    for n in range(0, 6320, 40):
+        draw.line((n, 0, 6320 - n, 6320), fill=(n % 256, 200, 90), width=3)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 def upload(base: str, cookies: dict, registrant_id: str, photo: bytes) -> int:
     from tests.browserless import post_photo
 
@@ -269,6 +282,13 @@ def memory_rows(base, port, master, registrant_id, rounds) -> list[Row]:
         "<= 40 MB",
         lambda value: value <= 40,
     )
+    largest = Row(
+        "worker peak RSS growth: accepted 40 Mpx PNG (the pixel cap)",
+        "RSS before",
+        "MB",
+        "<= 40 MB",
+        lambda value: value <= 40,
+    )
     refused = Row(
         "worker peak RSS growth: refused 50 MB body",
         "RSS before",
@@ -283,17 +303,18 @@ def memory_rows(base, port, master, registrant_id, rounds) -> list[Row]:
         "<= 5.1 MB + socket buffers",
     )
     cookies = staff_cookies(base)
-    photo = twelve_megapixel_jpeg()
+    photos = {accepted: twelve_megapixel_jpeg(), largest: largest_admitted_png()}
     for _ in range(rounds):
-        before = reset_peaks(worker_pids(master))
-        status = upload(base, cookies, registrant_id, photo)
-        if status >= 300:
-            raise RuntimeError(f"the 12 MP upload was refused: {status}")
-        accepted.samples.append(peak_growth_mb(before))
+        for row, photo in photos.items():
+            before = reset_peaks(worker_pids(master))
+            status = upload(base, cookies, registrant_id, photo)
+            if status >= 300:
+                raise RuntimeError(f"{row.measure}: the upload was refused: {status}")
+            row.samples.append(peak_growth_mb(before))
         before = reset_peaks(worker_pids(master))
         read.samples.append(refused_body(port, cookies, registrant_id))
         refused.samples.append(peak_growth_mb(before))
-    return [accepted, refused, read]
+    return [accepted, largest, refused, read]
 
 
 def photo_rows(root: Path, rounds: int) -> list[Row]:
@@ -307,30 +328,30 @@ def photo_rows(root: Path, rounds: int) -> list[Row]:
         "<= 2.5x",
         lambda value: value <= 2.5,
     )
+    # The worker's own growth is in memory_rows; this is the processing's,
+    # wherever it runs (a child process, as deployed on Linux).
     peak_row = Row(
-        "12 MP photo processing peak RSS growth",
+        "12 MP photo processing peak RSS (in its child process)",
         "(absolute)",
         "MB",
-        "<= 40 MB",
-        lambda value: value <= 40,
     )
     probe = PROJECT_DIR / "bench" / "photo_probe.py"
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="fastopp.settings")
     env["UPLOAD_DIR"] = str(root / "probe-uploads")
     for _ in range(rounds):
         measured = {}
-        for mode in ("pipeline", "decode"):
+        for mode, in_child in (("pipeline", "true"), ("decode", ""), ("inline", "")):
             output = subprocess.run(
                 [sys.executable, str(probe), mode, str(path)],
                 capture_output=True,
                 text=True,
-                env=env,
+                env=env | {"UPLOAD_DECODE_IN_CHILD": in_child or "false"},
                 timeout=120,
                 check=True,
             ).stdout.split()
             measured[mode] = (float(output[0]), float(output[1]))
         time_row.samples.append(measured["pipeline"][0] / measured["decode"][0])
-        peak_row.samples.append(measured["pipeline"][1])
+        peak_row.samples.append(measured["inline"][1])
     return [time_row, peak_row]
 
 

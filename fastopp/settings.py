@@ -272,6 +272,11 @@ UPLOAD_MAX_MB = env.float("UPLOAD_MAX_MB", default=5)
 # is refused (400) and its gunicorn thread freed.
 REQUEST_READ_TIMEOUT = env.float("REQUEST_READ_TIMEOUT", default=30)
 UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
+# Photos are decoded in a child process forked for each (webinars.forked), so
+# that a worker never keeps the memory a large picture took; Linux only.
+UPLOAD_DECODE_IN_CHILD = env.bool(
+    "UPLOAD_DECODE_IN_CHILD", default=sys.platform.startswith("linux")
+)
 # A bulk photo import (webinars.imports): the zip or files of one request, and
 # what a zip may expand to; each photo in it still has UPLOAD_MAX_MB.
 IMPORT_MAX_MB = env.float("IMPORT_MAX_MB", default=100)

@@ -21,14 +21,15 @@ import math
 import re
 import struct
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pillow_heif
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from webinars import colour, encoding, formats, scanning, sniffing
+from webinars import colour, encoding, forked, formats, scanning, sniffing
+from webinars.files import THUMBNAIL_EDGES
 from webinars.formats import DECODERS, RULE, STORED_EXTENSIONS
 from webinars.uploadhandler import max_upload_bytes, too_large_message
 
@@ -37,6 +38,9 @@ logger = logging.getLogger(__name__)
 # HEIC/HEIF through libheif; AVIF is Pillow's own. Only the main picture is
 # read: no embedded thumbnails, depth maps or auxiliary images.
 pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+# Every Pillow plugin imported now, once: a child forked to decode a photo
+# (webinars.forked) never imports one while another thread holds its lock.
+Image.init()
 
 # What Pillow's decoders raise on damaged input, found by fuzzing every
 # accepted format (tests/test_damaged_photos.py): any of them is "damaged".
@@ -93,9 +97,11 @@ class PreparedPhoto:
     upload_sha256: str  # of the bytes as received, for the audit log
     source_format: str = ""  # as uploaded, in users' words: "HEIC"
     scan: str = ""  # "clean", "unscanned" (clamd gave no verdict) or "" (off)
-    # The clean pixels that were encoded, so that thumbnails need no second
-    # decode of content; not part of the photo's value.
-    pixels: Image.Image | None = field(default=None, repr=False, compare=False)
+    # The clean pixels, reduced to a little over the largest thumbnail, so
+    # that thumbnails need no second decode of content; not part of its value.
+    thumbnail_source: Image.Image | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @property
     def extension(self) -> str:
@@ -115,8 +121,24 @@ def prepare_photo(upload) -> PreparedPhoto:
     """Validate an uploaded file and return what to store, or raise ValidationError."""
     data = _read(upload)
     scan = _scan(data)  # the raw bytes, before any decoder sees them
+    name = display_name(upload.name)
+    if not settings.UPLOAD_DECODE_IN_CHILD:
+        return replace(_prepared(data, name), scan=scan)
+    try:
+        prepared = forked.call(_prepared, data, name)
+    except forked.ChildFailed as exc:
+        logger.error("Photo processing failed in its child process: %s", exc)
+        raise ValidationError(
+            "This photo could not be processed: the server ran out of memory or "
+            "the decoder failed. Try a smaller photo, or tell an administrator.",
+            code="processing_failed",
+        ) from exc
+    return replace(prepared, scan=scan)
+
+
+def _prepared(data: bytes, original_name: str) -> PreparedPhoto:
+    """Decode, check and re-encode the bytes of a photo (in a child, usually)."""
     image = _open(data)
-    kept = False  # the photo keeps image as its pixels: not to be closed
     try:
         _refuse_polyglot(data, image)
         source = image.format
@@ -131,22 +153,28 @@ def prepare_photo(upload) -> PreparedPhoto:
                 "cannot be stored; save it as an ordinary RGB photo and try again.",
                 code="unsupported",
             ) from exc
-        kept = pixels is image
         return PreparedPhoto(
             format=target,
             content=content,
             width=pixels.width,
             height=pixels.height,
-            original_name=display_name(upload.name),
+            original_name=original_name,
             original_size=len(data),
             upload_sha256=hashlib.sha256(data).hexdigest(),
             source_format=formats.name_of(source),
-            scan=scan,
-            pixels=pixels,
+            thumbnail_source=_thumbnail_source(pixels),
         )
     finally:
-        if not kept:
-            image.close()
+        image.close()
+
+
+def _thumbnail_source(pixels: Image.Image) -> Image.Image:
+    """The pixels, box-reduced while their short side stays over 1.5x thumbnails'."""
+    limit = 3 * max(THUMBNAIL_EDGES.values())
+    factor = math.ceil(min(pixels.size) / limit)
+    source = pixels.reduce(factor) if factor > 1 else pixels.copy()
+    source.info = dict(pixels.info)
+    return source
 
 
 # Where a square thumbnail is cut from a photo that is not square: the point
@@ -160,9 +188,9 @@ def thumbnails_of_prepared(
     photo: PreparedPhoto, edges: dict[str, int]
 ) -> dict[str, bytes]:
     """Return the thumbnails of a photo just prepared, from its pixels in memory."""
-    if photo.pixels is None:
+    if photo.thumbnail_source is None:
         return thumbnails_of(photo.content, edges)
-    return make_thumbnails(photo.pixels, edges)
+    return make_thumbnails(photo.thumbnail_source, edges)
 
 
 def thumbnails_of(
@@ -179,7 +207,9 @@ def make_thumbnails(
 ) -> dict[str, bytes]:
     """Return square sRGB WebP thumbnails of an image, by size name and edge."""
     image = colour.to_srgb(image)  # photos stored before sRGB was the rule
-    image = image.convert("RGBA" if colour.has_alpha(image) else "RGB")
+    mode = "RGBA" if colour.has_alpha(image) else "RGB"
+    if image.mode != mode:
+        image = image.convert(mode)
     thumbnails = {}
     width, height = image.size
     side = min(width, height)

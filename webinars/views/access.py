@@ -26,6 +26,8 @@ REFUSAL_STATUSES = {
     "malware": HTTPStatus.BAD_REQUEST,
     # clamd gave no verdict (UPLOAD_SCAN_ON_ERROR=refuse): try again later.
     "scanner_unavailable": HTTPStatus.SERVICE_UNAVAILABLE,
+    # The child process decoding it died (out of memory?): not the file's fault.
+    "processing_failed": HTTPStatus.SERVICE_UNAVAILABLE,
 }
 # A storage fault's status, by its code (webinars.files).
 STORAGE_FAULT_STATUSES = {"full": HTTPStatus.INSUFFICIENT_STORAGE}

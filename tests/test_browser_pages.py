@@ -458,3 +458,59 @@ def test_import_a_zip_of_photos_through_the_preview(page, tmp_path):
     sync_api.expect(page.locator(".import-summary")).to_contain_text(
         "person40@example.com.jpg → Person 40 Example"
     )
+
+
+@pytest.mark.parametrize("page", ["desktop"], indirect=True)
+def test_an_import_saves_row_by_row_with_progress_then_the_summary(page, tmp_path):
+    archive = tmp_path / "photographer.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for number in (30, 32, 34, 36):
+            bundle.writestr(f"person{number}@example.com.jpg", make_image_bytes("JPEG"))
+        bundle.writestr("again/person30@example.com.png", make_image_bytes("PNG"))
+        bundle.writestr("stranger@example.com.jpg", make_image_bytes("JPEG"))
+        bundle.writestr("person38@example.com.jpg", b"a letter, not a photo\n" * 9)
+    rows_sent = []
+    page.on(
+        "request",
+        lambda r: rows_sent.append(r.post_data) if "apply-row" in r.url else None,
+    )
+    log_in(page, "mia", "/accounts/login/?next=/photo-import/")
+    page.set_input_files("input[name=photos]", archive)
+    page.get_by_role("button", name="Preview the import").click()
+    sync_api.expect(page.locator("tr[data-status=matched]")).to_have_count(4)
+    sync_api.expect(page.locator("tr[data-status=duplicate]")).to_have_count(1)
+    sync_api.expect(page.locator("tr[data-status=unmatched]")).to_have_count(1)
+    sync_api.expect(page.locator("tr[data-status=refused]")).to_have_count(1)
+    # A tampered form: the duplicate ticked too, which the server refuses.
+    page.locator("tr[data-status=duplicate] td").first.evaluate(
+        "cell => cell.innerHTML = '<input type=checkbox name=confirm value=4 checked>'"
+    )
+    # Every value the bar and the count take, as the page shows them.
+    page.evaluate("""() => {
+        window.seen = [];
+        const count = document.querySelector("[data-import-count]");
+        const bar = document.querySelector("[data-import-progress] progress");
+        new MutationObserver(() => window.seen.push([bar.value, bar.max,
+            count.textContent])).observe(count, {childList: true});
+    }""")
+
+    page.get_by_role("button", name="Save the ticked photos").click()
+
+    summary = page.locator(".import-summary")
+    sync_api.expect(summary).to_contain_text("4 photos saved, 1 not saved.")
+    for number in (30, 32, 34, 36):
+        sync_api.expect(summary).to_contain_text(
+            f"person{number}@example.com.jpg → Person {number} Example"
+        )
+    sync_api.expect(summary.locator(".message--error")).to_have_text(
+        "person30@example.com.png: person30@example.com.jpg is also for "
+        "Person 30 Example; only the first file is used."
+    )
+    seen = page.evaluate("window.seen")
+    assert [text for _, _, text in seen] == [
+        *(f"{done} of 5 applied" for done in range(5)),
+        "4 of 5 applied, 1 refused",
+    ]
+    assert seen[-1][:2] == [5, 5], "the bar reaches the total"
+    assert len(rows_sent) == 5, "one request a registrant"
+    sync_api.expect(page.get_by_role("heading", name="Done")).to_be_focused()

@@ -641,6 +641,9 @@ def photo_thumbnails_rebuild(*, name: str, focus: photos.Focus = photos.CENTRE) 
     )
 
 
+REGISTRANT_GONE = "The registrant was deleted meanwhile."
+
+
 @dataclass(frozen=True)
 class ImportSummary:
     """What an import stored: the rows saved, and those that failed meanwhile."""
@@ -664,7 +667,7 @@ def registrant_photos_import(
         try:
             registrant_photo_set(registrant=row.registrant, photo=row.photo, user=user)
         except Registrant.DoesNotExist:
-            failed.append((row, "The registrant was deleted meanwhile."))
+            failed.append((row, REGISTRANT_GONE))
         except files.StorageFault as fault:
             failed.append((row, fault.message))
         else:

@@ -237,3 +237,33 @@ def test_no_thumbnails_are_made_for_a_form_with_another_error(
     valid = form | {"email": "grace@example.com", "photo": make_upload()}
     assert admin_client.post(ADD_URL, valid).status_code == HTTPStatus.FOUND
     assert len(made) == 1  # the service made them, once the form was valid
+
+
+UPLOAD_SCRIPT = {"HTTP_X_PHOTO_UPLOAD": "progress", "HTTP_ACCEPT": "text/html"}
+
+
+def test_the_upload_script_is_told_where_the_saved_form_goes(admin_client):
+    registrant = make_registrant(photo=make_upload())
+    form = admin_form(registrant.webinar, photo=make_upload("new.png"), _save="Save")
+
+    response = admin_client.post(change_url(registrant), form, **UPLOAD_SCRIPT)
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"location": CHANGELIST_URL}
+    registrant.refresh_from_db()
+    assert registrant.photo_original_name == "new.png"
+    # The message waits for the page the script then opens.
+    page = admin_client.get(CHANGELIST_URL)
+    assert "was changed successfully" in page.content.decode()
+
+
+def test_the_upload_script_gets_the_form_with_its_errors_as_a_page(admin_client):
+    upload = SimpleUploadedFile("notes.png", b"%PDF-1.7 not an image", "image/png")
+
+    response = admin_client.post(
+        ADD_URL, admin_form(make_webinar(), photo=upload), **UPLOAD_SCRIPT
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response["Content-Type"].startswith("text/html")
+    assert "this file is PDF." in response.content.decode()

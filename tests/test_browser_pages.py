@@ -8,6 +8,7 @@ Screenshots are saved under pytest's tmp dir, as test artefacts.
 from __future__ import annotations
 
 import os
+import random
 import re
 import zipfile
 
@@ -458,3 +459,141 @@ def test_import_a_zip_of_photos_through_the_preview(page, tmp_path):
     sync_api.expect(page.locator(".import-summary")).to_contain_text(
         "person40@example.com.jpg → Person 40 Example"
     )
+
+
+@pytest.mark.parametrize("page", ["desktop"], indirect=True)
+def test_an_import_saves_row_by_row_with_progress_then_the_summary(page, tmp_path):
+    archive = tmp_path / "photographer.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for number in (30, 32, 34, 36):
+            bundle.writestr(f"person{number}@example.com.jpg", make_image_bytes("JPEG"))
+        bundle.writestr("again/person30@example.com.png", make_image_bytes("PNG"))
+        bundle.writestr("stranger@example.com.jpg", make_image_bytes("JPEG"))
+        bundle.writestr("person38@example.com.jpg", b"a letter, not a photo\n" * 9)
+    rows_sent = []
+    page.on(
+        "request",
+        lambda r: rows_sent.append(r.post_data) if "apply-row" in r.url else None,
+    )
+    log_in(page, "mia", "/accounts/login/?next=/photo-import/")
+    page.set_input_files("input[name=photos]", archive)
+    page.get_by_role("button", name="Preview the import").click()
+    sync_api.expect(page.locator("tr[data-status=matched]")).to_have_count(4)
+    sync_api.expect(page.locator("tr[data-status=duplicate]")).to_have_count(1)
+    sync_api.expect(page.locator("tr[data-status=unmatched]")).to_have_count(1)
+    sync_api.expect(page.locator("tr[data-status=refused]")).to_have_count(1)
+    # A tampered form: the duplicate ticked too, which the server refuses.
+    page.locator("tr[data-status=duplicate] td").first.evaluate(
+        "cell => cell.innerHTML = '<input type=checkbox name=confirm value=4 checked>'"
+    )
+    # Every value the bar and the count take, as the page shows them.
+    page.evaluate("""() => {
+        window.seen = [];
+        const count = document.querySelector("[data-import-count]");
+        const bar = document.querySelector("[data-import-progress] progress");
+        new MutationObserver(() => window.seen.push([bar.value, bar.max,
+            count.textContent])).observe(count, {childList: true});
+    }""")
+
+    page.get_by_role("button", name="Save the ticked photos").click()
+
+    summary = page.locator(".import-summary")
+    sync_api.expect(summary).to_contain_text("4 photos saved, 1 not saved.")
+    for number in (30, 32, 34, 36):
+        sync_api.expect(summary).to_contain_text(
+            f"person{number}@example.com.jpg → Person {number} Example"
+        )
+    sync_api.expect(summary.locator(".message--error")).to_have_text(
+        "person30@example.com.png: person30@example.com.jpg is also for "
+        "Person 30 Example; only the first file is used."
+    )
+    seen = page.evaluate("window.seen")
+    assert [text for _, _, text in seen] == [
+        *(f"{done} of 5 applied" for done in range(5)),
+        "4 of 5 applied, 1 refused",
+    ]
+    assert seen[-1][:2] == [5, 5], "the bar reaches the total"
+    assert len(rows_sent) == 5, "one request a registrant"
+    sync_api.expect(page.get_by_role("heading", name="Done")).to_be_focused()
+
+
+def noisy_jpeg(path, megabytes=4.0):
+    """A valid JPEG of about megabytes: noise does not compress."""
+    noise = random.Random(15)
+    width, height = 2200, 1650
+    Image.frombytes("RGB", (width, height), noise.randbytes(width * height * 3)).save(
+        path, "JPEG", quality=95
+    )
+    assert abs(path.stat().st_size / 2**20 - megabytes) < 0.5
+    return path
+
+
+@pytest.mark.parametrize("page", ["desktop"], indirect=True)
+def test_the_admin_shows_a_large_uploads_progress_then_the_list_and_message(
+    page, tmp_path
+):
+    large = noisy_jpeg(tmp_path / "large.jpg")
+    sent = []
+    page.on(
+        "request",
+        lambda r: (
+            sent.append(r.headers.get("x-photo-upload"))
+            if r.method == "POST" and "/change/" in r.url
+            else None
+        ),
+    )
+    log_in(page, "staff", "/admin/login/")
+    page.goto("/admin/webinars/registrant/?q=person10%40example.com")
+    page.get_by_role("link", name="Person 10 Example", exact=True).click()
+    page.wait_for_load_state("load")  # the widget's script listens from then on
+    upload = page.locator("[data-photo-input-upload]")
+    sync_api.expect(upload).to_be_hidden()
+    # What the upload's box shows, kept across the navigation that follows.
+    upload.evaluate("""box => new MutationObserver(() => {
+        const seen = JSON.parse(sessionStorage.seen || "[]");
+        seen.push([box.hidden, box.querySelector("progress").value]);
+        sessionStorage.seen = JSON.stringify(seen);
+    }).observe(box, {attributes: true, subtree: true, childList: true})""")
+    page.set_input_files("#id_photo", large)
+    sync_api.expect(page.locator("[data-photo-input-preview]")).to_be_visible()
+
+    page.click("input[name=_save]")
+
+    # The change list, with the search it was opened from.
+    sync_api.expect(page).to_have_url(
+        re.compile(r"/admin/webinars/registrant/\?q=person10%40example.com$")
+    )
+    sync_api.expect(page.locator(".messagelist")).to_contain_text(
+        "was changed successfully"
+    )
+    seen = page.evaluate("JSON.parse(sessionStorage.seen)")
+    assert [False, 100] in seen, seen
+    assert seen[-1] == [False, 100], "it reached 100 % before the page changed"
+    assert sent == ["progress"], "the script sent the form, once"
+    sync_api.expect(page.get_by_alt_text("Photo of Person 10 Example")).to_be_visible()
+
+
+@pytest.mark.parametrize("page", ["desktop"], indirect=True)
+def test_a_refused_admin_upload_shows_the_form_with_the_servers_sentence(
+    page, tmp_path
+):
+    fake = tmp_path / "letter.jpg"
+    fake.write_text("Dear staff, this is not a photo.\n" * 40)
+    log_in(page, "staff", "/admin/login/")
+    page.goto("/admin/webinars/registrant/?q=person12%40example.com")
+    page.get_by_role("link", name="Person 12 Example", exact=True).click()
+    page.wait_for_load_state("load")
+    page.fill("#id_company", "Changed Co")
+    page.set_input_files("#id_photo", fake)
+
+    with page.expect_response(lambda r: "/change/" in r.url) as response:
+        page.click("input[name=_continue]")
+
+    assert response.value.status == 400
+    sync_api.expect(page.locator(".errorlist")).to_contain_text(
+        "Photos must be JPEG, PNG, WebP, GIF, HEIC or AVIF; this file is text."
+    )
+    sync_api.expect(page.locator("#id_company")).to_have_value("Changed Co")
+    # The page's own scripts run again: a new choice is previewed.
+    page.set_input_files("#id_photo", jpeg(tmp_path))
+    sync_api.expect(page.locator("[data-photo-input-preview]")).to_be_visible()

@@ -339,3 +339,25 @@ def test_the_compact_list_is_remembered_for_the_user(client):
     assert 'href="?q=ada&amp;layout=cards"' in later.content.decode()
     assert 'class="cards"' in cards
     assert client.get("/webinar-registrants/").context["layout"] == "cards"
+
+
+def test_the_gallery_and_the_staff_page_share_one_pagination(client):
+    webinar = make_webinar()
+    for n in range(50):
+        make_registrant(
+            name=f"Person {n:02d}",
+            email=f"p{n}@example.com",
+            webinar=webinar,
+            is_public=True,
+        )
+    client.force_login(make_user("mia", role="marketing"))
+
+    gallery = client.get("/webinar-demo/?page=2&utm=x").content.decode()
+    staff = client.get("/webinar-registrants/?q=person&page=2").content.decode()
+
+    assert '<nav class="pagination" aria-label="Gallery pages">' in gallery
+    assert '<a href="?utm=x&amp;page=1" rel="prev">' in gallery
+    assert '<span aria-current="page">Page 2 of 2</span>' in gallery
+    assert '<nav class="pagination" aria-label="Pages">' in staff
+    assert '<a href="?q=person&amp;page=3" rel="next">' in staff
+    assert '<span aria-current="page">Page 2 of 5</span>' in staff

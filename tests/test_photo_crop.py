@@ -12,6 +12,7 @@ from PIL import Image
 
 from tests.factories import admin_form_for, make_registrant, make_user
 from webinars import files, services
+from webinars.models import PhotoEvent
 from webinars.photos import prepare_photo
 
 pytestmark = pytest.mark.django_db
@@ -147,3 +148,76 @@ def test_the_admin_saves_a_crop_and_regenerates_the_thumbnails(admin_client):
     registrant.refresh_from_db()
     assert registrant.photo_focus == (1.0, 0.5)
     assert is_blue(thumbnail_colour(registrant))
+
+
+def crop_events(registrant):
+    return list(registrant.photo_events.filter(action=PhotoEvent.Action.CROPPED))
+
+
+def test_the_staff_page_crop_writes_one_event_with_who_made_it(client):
+    registrant = make_registrant(photo=half_and_half_upload())
+    user = make_user("mia", role="marketing")
+    client.force_login(user)
+
+    response = client.post(
+        f"/crop-photo/{registrant.pk}",
+        {"photo_focus_x": "0", "photo_focus_y": "0.5"},
+        HTTP_ACCEPT="application/json",
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    [event] = crop_events(registrant)
+    assert event.get_action_display() == "Changed the crop"
+    assert (event.user, event.username) == (user, "mia")
+    assert event.file_name == registrant.photo.name
+
+
+def test_the_admin_crop_writes_one_event(admin_client, admin_user):
+    registrant = make_registrant(photo=half_and_half_upload())
+    form = admin_form_for(registrant, photo_focus_x="1", photo_focus_y="0.5")
+    form |= {"initial-photo_focus_x": "0.5", "initial-photo_focus_y": "0.5"}
+
+    response = admin_client.post(
+        f"/admin/webinars/registrant/{registrant.pk}/change/", form
+    )
+
+    assert response.status_code == HTTPStatus.FOUND
+    [event] = crop_events(registrant)
+    assert event.username == admin_user.username
+    log = admin_client.get("/admin/webinars/photoevent/")
+    assert "Changed the crop" in log.content.decode()
+
+
+def test_a_crop_that_changes_nothing_writes_no_event(admin_client):
+    registrant = make_registrant(photo=half_and_half_upload())
+    services.registrant_photo_crop_set(registrant=registrant, focus=(0.25, 0.5))
+
+    response = admin_client.post(
+        f"/crop-photo/{registrant.pk}",
+        {"photo_focus_x": "0.25", "photo_focus_y": "0.5"},
+        HTTP_ACCEPT="application/json",
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert len(crop_events(registrant)) == 1  # the first crop's, not this one's
+
+
+def test_a_user_whose_role_may_not_change_photos_is_refused_and_logs_nothing(
+    client,
+):
+    registrant = make_registrant(photo=half_and_half_upload())
+    client.force_login(make_user("nobody"))  # staff, but without a role
+    posted = {"photo_focus_x": "0", "photo_focus_y": "0.5"}
+
+    page = client.post(
+        f"/crop-photo/{registrant.pk}", posted, HTTP_ACCEPT="application/json"
+    )
+    form = admin_form_for(registrant, **posted)
+    form |= {"initial-photo_focus_x": "0.5", "initial-photo_focus_y": "0.5"}
+    admin = client.post(f"/admin/webinars/registrant/{registrant.pk}/change/", form)
+
+    assert page.status_code == HTTPStatus.FORBIDDEN
+    assert admin.status_code == HTTPStatus.FORBIDDEN
+    assert crop_events(registrant) == []
+    registrant.refresh_from_db()
+    assert registrant.photo_focus == (0.5, 0.5)

@@ -11,6 +11,7 @@ from http import HTTPStatus
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.test import Client
 
 from tests.factories import make_image_bytes, make_registrant, make_user, make_webinar
 from webinars import imports
@@ -222,3 +223,143 @@ def test_a_preview_nobody_confirmed_is_removed_by_a_later_import(
 
     assert not staged.exists()
     assert (upload_dir / "imports" / f"{new}.zip").is_file()
+
+
+JSON = {"HTTP_ACCEPT": "application/json"}
+
+
+def apply_row(client, token, row, **extra):
+    fields = {"token": token, "match": "email", "row": str(row)}
+    return client.post("/photo-import/apply-row/", fields, **(JSON | extra))
+
+
+def test_plan_one_says_of_each_file_what_plan_says(people):
+    candidates = imports.read([("photos.zip", mixed_zip())])
+    everyone = Registrant.objects.all()
+
+    whole = imports.plan(candidates, match="email", registrants=everyone)
+    one_by_one = [
+        imports.plan_one(candidates, n, match="email", registrants=everyone)
+        for n in range(len(candidates))
+    ]
+
+    assert [(r.index, r.status, r.message) for r in one_by_one] == [
+        (r.index, r.status, r.message) for r in whole
+    ]
+
+
+def test_the_script_applies_each_confirmed_row_as_the_form_does(
+    admin_client, admin_user, people, upload_dir
+):
+    response = preview(admin_client, mixed_zip())
+    rows, token = by_name(response), response.context["token"]
+
+    answers = {
+        name: apply_row(admin_client, token, row.index) for name, row in rows.items()
+    }
+
+    saved = {n for n, a in answers.items() if a.status_code == HTTPStatus.OK}
+    assert saved == {
+        "ada@example.com.jpg",
+        "grace@example.com.png",
+        "eve@example.com.jpg",
+    }
+    assert answers["ada@example.com.jpg"].json() == {
+        "success": True,
+        "message": "Photo saved.",
+        "row": {
+            "index": 0,
+            "name": "ada@example.com.jpg",
+            "registrant": "Ada",
+            "webinar": "Scaling uploads",
+        },
+    }
+    refused = answers["bob@example.com.jpg"]
+    assert refused.status_code == HTTPStatus.BAD_REQUEST
+    assert refused.json()["error"] == TEXT
+    assert refused.json()["row"]["name"] == "bob@example.com.jpg"
+    assert "is also for Ada" in answers["ada@example.com.png"].json()["error"]
+    assert "No registrant" in answers["nobody@example.com.jpg"].json()["error"]
+    events = PhotoEvent.objects.order_by("at")
+    assert [(e.registrant.email, e.user, e.original_name) for e in events] == [
+        ("ada@example.com", admin_user, "ada@example.com.jpg"),
+        ("grace@example.com", admin_user, "grace@example.com.png"),
+        ("eve@example.com", admin_user, "eve@example.com.jpg"),
+    ]
+
+    finished = admin_client.post("/photo-import/finish/", {"token": token}, **JSON)
+    assert finished.status_code == HTTPStatus.OK
+    assert not (upload_dir / "imports" / f"{token}.zip").exists()
+    again = apply_row(admin_client, token, 0)
+    assert again.status_code == HTTPStatus.BAD_REQUEST
+    assert "applied or has expired" in again.json()["error"]
+
+
+@pytest.mark.parametrize("row", ["6", "99", "-1", "²", "", "1" * 5000])
+def test_the_row_endpoint_refuses_a_row_not_from_the_preview(admin_client, people, row):
+    token = preview(admin_client, mixed_zip()).context["token"]
+
+    response = apply_row(admin_client, token, row)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "This import has no file number" in response.json()["error"]
+    assert not PhotoEvent.objects.exists()
+
+
+def test_the_row_endpoint_refuses_a_token_not_from_a_preview(admin_client, people):
+    for token in ["0" * 32, "../../photos/x", ""]:
+        response = apply_row(admin_client, token, 0)
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        assert "applied or has expired" in response.json()["error"]
+    assert not PhotoEvent.objects.exists()
+
+
+def test_the_row_endpoint_refuses_the_anonymous_and_staff_outside_the_roles(
+    client, admin_client, people
+):
+    token = preview(admin_client, mixed_zip()).context["token"]
+
+    page = apply_row(client, token, 0, HTTP_ACCEPT="text/html")
+    script = apply_row(client, token, 0)
+    client.force_login(make_user("nobody"))
+    outside = apply_row(client, token, 0)
+
+    assert page.status_code == HTTPStatus.FOUND
+    assert page["Location"].startswith("/accounts/login/")
+    assert script.status_code == outside.status_code == HTTPStatus.FORBIDDEN
+    assert not PhotoEvent.objects.exists()
+
+
+def test_the_row_endpoint_matches_only_whom_the_role_may_change(
+    client, admin_client, people
+):
+    token = preview(admin_client, mixed_zip()).context["token"]
+    rep = make_user("sam", role="sales")
+    Registrant.objects.filter(email="ada@example.com").update(sales_rep=rep)
+    client.force_login(rep)
+
+    ada, grace = apply_row(client, token, 0), apply_row(client, token, 1)
+
+    assert ada.status_code == HTTPStatus.OK
+    assert grace.status_code == HTTPStatus.BAD_REQUEST
+    assert "No registrant you may change" in grace.json()["error"]
+    assert PhotoEvent.objects.count() == 1
+
+
+def test_the_row_endpoint_refuses_a_post_without_its_csrf_token(people, admin_user):
+    staff = Client(enforce_csrf_checks=True)
+    staff.force_login(admin_user)
+    staff.get("/photo-import/")
+    upload = SimpleUploadedFile("photos.zip", mixed_zip(), "application/zip")
+    csrf = {"HTTP_X_CSRFTOKEN": staff.cookies["csrftoken"].value}
+    token = staff.post(
+        "/photo-import/", {"photos": [upload], "match": "email"}, **csrf
+    ).context["token"]
+
+    refused = apply_row(staff, token, 0)
+    accepted = apply_row(staff, token, 0, **csrf)
+
+    assert refused.status_code == HTTPStatus.FORBIDDEN
+    assert "CSRF token is missing" in refused.json()["error"]
+    assert accepted.status_code == HTTPStatus.OK
+    assert PhotoEvent.objects.count() == 1

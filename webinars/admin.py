@@ -6,7 +6,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -120,6 +120,21 @@ class RegistrantAdminForm(forms.ModelForm):
     @property
     def focus(self) -> tuple[float, float]:
         return (self.cleaned_data["photo_focus_x"], self.cleaned_data["photo_focus_y"])
+
+
+# Sent by admin-photo.js, which submits the form itself to show the upload's
+# progress: a redirect is told to it, not followed inside the request, so
+# that the page it then opens shows the admin's message.
+UPLOAD_SCRIPT_HEADER = "X-Photo-Upload"
+
+
+def _redirect_for_upload_script(request, response):
+    redirected = response.status_code in {301, 302, 303} and response.has_header(
+        "Location"
+    )
+    if redirected and request.headers.get(UPLOAD_SCRIPT_HEADER) == "progress":
+        return JsonResponse({"location": response["Location"]})
+    return response
 
 
 @admin.register(Registrant)
@@ -252,7 +267,7 @@ class RegistrantAdmin(DateHierarchyAdmin):
             # The admin's own transaction wraps save_model(): a photo stored
             # there is removed again if that transaction rolls back.
             with services.unsaved_photos_removed():
-                return super().changeform_view(request, *args, **kwargs)
+                response = super().changeform_view(request, *args, **kwargs)
         except Registrant.DoesNotExist:
             # Deleted by someone else while this form was being saved.
             self.message_user(
@@ -260,7 +275,9 @@ class RegistrantAdmin(DateHierarchyAdmin):
                 "This registrant was deleted meanwhile; nothing was saved.",
                 messages.WARNING,
             )
-            return HttpResponseRedirect(reverse("admin:webinars_registrant_changelist"))
+            response = HttpResponseRedirect(
+                reverse("admin:webinars_registrant_changelist")
+            )
         except files.StorageFault as fault:
             return TemplateResponse(
                 request,
@@ -268,6 +285,7 @@ class RegistrantAdmin(DateHierarchyAdmin):
                 {**self.admin_site.each_context(request), "message": fault.message},
                 status=storage_fault_status(fault),
             )
+        return _redirect_for_upload_script(request, response)
 
     def render_change_form(self, request, context, *args, **kwargs):
         response = super().render_change_form(request, context, *args, **kwargs)

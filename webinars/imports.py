@@ -3,8 +3,9 @@ Many photos at once: files, or one zip, matched to registrants by e-mail or
 by the name in each file's name, and checked as any single upload is.
 
 Nothing here writes: plan() says, file by file, which registrant it is for
-or why it is refused, and services.registrant_photos_import() stores what
-the user confirmed. A zip is read in memory, never extracted, so its names
+or why it is refused (plan_one() says it of one file, for the web import's
+row-by-row apply), and services.registrant_photos_import() stores what the
+user confirmed. A zip is read in memory, never extracted, so its names
 reach no path on disk; only a file's last name is kept, for display. The
 limits below bound what a hostile zip costs (a zip bomb, a million entries).
 """
@@ -175,6 +176,19 @@ def plan(candidates: list[Candidate], *, match: str, registrants) -> list[Row]:
             _check(row, candidate, taken)
         rows.append(row)
     return rows
+
+
+def plan_one(candidates: list[Candidate], number: int, *, match: str, registrants):
+    """Say what importing candidate number would do, as plan() says of it."""
+    if not 0 <= number < len(candidates):
+        raise IndexError(number)
+    key = match_key(candidates[number].name, match)
+    # Only an earlier file of the same key can make this one a duplicate, so
+    # only those are checked (decoded) again, not the whole import.
+    earlier = [c for c in candidates[:number] if match_key(c.name, match) == key]
+    *_, row = plan([*earlier, candidates[number]], match=match, registrants=registrants)
+    row.index = number
+    return row
 
 
 def _check(row: Row, candidate: Candidate, taken: dict) -> None:

@@ -229,6 +229,7 @@ class PhotoEvent(models.Model):
         REFUSED_MALWARE = "malware", "Refused: malware"
         QUARANTINED = "quarantined", "Quarantined by a malware scan"
         RESTORED = "restored", "Restored an earlier photo"
+        CROPPED = "cropped", "Changed the crop"
 
     class Scan(models.TextChoices):
         NOT_SCANNED = "", "Scanning off"

@@ -53,6 +53,14 @@ PHOTO_FIELDS = (
 )
 
 
+# Events that name a photo without having stored it: not who uploaded it.
+NOT_UPLOADS = [
+    PhotoEvent.Action.PUBLISHED,
+    PhotoEvent.Action.UNPUBLISHED,
+    PhotoEvent.Action.CROPPED,
+]
+
+
 def registrant_create(*, registrant: Registrant, user: User = None) -> Registrant:
     """Save a new registrant (its photo, if any, comes by registrant_photo_set)."""
     with transaction.atomic():
@@ -166,9 +174,7 @@ def _retire(current: Registrant) -> None:
         return
     uploaded = (
         PhotoEvent.objects.filter(registrant=current, file_name=name)
-        .exclude(
-            action__in=[PhotoEvent.Action.PUBLISHED, PhotoEvent.Action.UNPUBLISHED]
-        )
+        .exclude(action__in=NOT_UPLOADS)
         .order_by("-at")
         .first()
     )
@@ -643,6 +649,9 @@ def photo_thumbnails_rebuild(*, name: str, focus: photos.Focus = photos.CENTRE) 
     )
 
 
+REGISTRANT_GONE = "The registrant was deleted meanwhile."
+
+
 @dataclass(frozen=True)
 class ImportSummary:
     """What an import stored: the rows saved, and those that failed meanwhile."""
@@ -666,7 +675,7 @@ def registrant_photos_import(
         try:
             registrant_photo_set(registrant=row.registrant, photo=row.photo, user=user)
         except Registrant.DoesNotExist:
-            failed.append((row, "The registrant was deleted meanwhile."))
+            failed.append((row, REGISTRANT_GONE))
         except files.StorageFault as fault:
             failed.append((row, fault.message))
         else:
@@ -691,10 +700,13 @@ def registrant_photo_crop_set(
         if not current.photo:
             _copy_photo_fields(current, registrant)
             raise NoPhoto("There is no photo to crop.")
+        _copy_photo_fields(current, registrant)
+        if current.photo_focus == tuple(focus):
+            return registrant  # nothing changes, so nothing is logged
         # Under the row's lock: a replacement waits, and then resets the crop.
         photo_thumbnails_rebuild(name=current.photo.name, focus=focus)
-        _copy_photo_fields(current, registrant)
         _update(registrant, photo_focus_x=focus[0], photo_focus_y=focus[1])
+        _log(PhotoEvent.Action.CROPPED, registrant, user)
     return registrant
 
 

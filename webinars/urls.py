@@ -19,6 +19,14 @@ urlpatterns = [
     path("webinar-demo/", pages.gallery, name="gallery"),
     path("photo-import/", imports.photo_import, name="photo_import"),
     path("photo-import/apply/", imports.photo_import_apply, name="photo_import_apply"),
+    path(
+        "photo-import/apply-row/",
+        imports.photo_import_apply_row,
+        name="photo_import_apply_row",
+    ),
+    path(
+        "photo-import/finish/", imports.photo_import_finish, name="photo_import_finish"
+    ),
     re_path(rf"^upload-photo/{UUID}/?\Z", endpoints.upload_photo, name="upload_photo"),
     re_path(rf"^update-notes/{UUID}/?\Z", endpoints.update_notes, name="update_notes"),
     re_path(rf"^delete-photo/{UUID}/?\Z", endpoints.delete_photo, name="delete_photo"),

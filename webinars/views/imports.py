@@ -1,6 +1,9 @@
 """
 The bulk photo import: /photo-import/ takes files or one zip and shows what
-each file would do; only the rows the user then confirms are stored.
+each file would do; only the rows the user then confirms are stored. The
+files are kept (files.stage_import) between the preview and the apply, which
+stores every confirmed row in one request, or, from the page's script, one
+row a request (apply-row/, then finish/), so that the page shows progress.
 """
 
 from __future__ import annotations
@@ -10,13 +13,20 @@ import zipfile
 from http import HTTPStatus
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from webinars import files, imports, photos, roles, services
 from webinars.forms import PhotoImportForm, photo_limits
 from webinars.models import Registrant
-from webinars.views.access import registrant_staff_required
+from webinars.views.access import (
+    json_error,
+    registrant_staff_required,
+    storage_fault_status,
+)
+
+EXPIRED = "This import was applied or has expired; upload the photos again."
 
 
 def _registrants(user):
@@ -53,26 +63,95 @@ photo_import.upload_max_bytes = imports.max_import_bytes
 @registrant_staff_required(changes="photo")
 def photo_import_apply(request):
     token = request.POST.get("token", "")
-    match = request.POST.get("match", "")
     try:
         staged = files.read_staged_import(token)
     except FileNotFoundError:
         return _page(
             request,
             form=PhotoImportForm(),
-            problem="This import was applied or has expired; upload the photos again.",
+            problem=EXPIRED,
             status=HTTPStatus.BAD_REQUEST,
         )
-    if match not in imports.MATCHES:
-        match = "email"
     # Matched again, with the roles as they are now.
-    rows = _plan(staged, match, request.user)
-    confirmed = [int(i) for i in request.POST.getlist("confirm") if i.isdigit()]
+    rows = _plan(staged, _match(request), request.user)
+    confirmed = [_number(i) for i in request.POST.getlist("confirm")]
     summary = services.registrant_photos_import(
         rows=rows, confirmed=confirmed, user=request.user
     )
     files.delete_staged_import(token)
     return _page(request, form=PhotoImportForm(), summary=summary)
+
+
+@require_http_methods(["POST"])
+@registrant_staff_required(changes="photo")
+def photo_import_apply_row(request):
+    """Store one confirmed row of a kept import: the preview's script, row by row."""
+    try:
+        staged = files.read_staged_import(request.POST.get("token", ""))
+    except FileNotFoundError:
+        return json_error(EXPIRED, HTTPStatus.BAD_REQUEST)
+    number = request.POST.get("row", "")
+    try:
+        candidates = imports.read([("import.zip", staged)])
+        row = imports.plan_one(
+            candidates,
+            _number(number),
+            match=_match(request),
+            registrants=_registrants(request.user),
+        )
+    except imports.ImportRefused as refused:
+        return json_error(str(refused), HTTPStatus.BAD_REQUEST)
+    except IndexError:
+        return json_error(
+            f"This import has no file number {number[:20]!r}; it has "
+            f"{len(candidates)}, numbered from 0.",
+            HTTPStatus.BAD_REQUEST,
+        )
+    if row.status != "matched":  # matched again, with the roles as they are now
+        return json_error(row.message, HTTPStatus.BAD_REQUEST, row=_row_json(row))
+    try:
+        services.registrant_photo_set(
+            registrant=row.registrant, photo=row.photo, user=request.user
+        )
+    except Registrant.DoesNotExist:
+        return json_error(
+            services.REGISTRANT_GONE, HTTPStatus.CONFLICT, row=_row_json(row)
+        )
+    except files.StorageFault as fault:
+        return json_error(
+            fault.message, storage_fault_status(fault), row=_row_json(row)
+        )
+    return JsonResponse(
+        {"success": True, "message": "Photo saved.", "row": _row_json(row)}
+    )
+
+
+@require_http_methods(["POST"])
+@registrant_staff_required(changes="photo")
+def photo_import_finish(request):
+    """Forget a kept import once its script applied the rows it wanted."""
+    files.delete_staged_import(request.POST.get("token", ""))
+    return JsonResponse({"success": True})
+
+
+def _row_json(row: imports.Row) -> dict:
+    registrant = row.registrant
+    return {
+        "index": row.index,
+        "name": row.name,
+        "registrant": registrant.name if registrant else "",
+        "webinar": registrant.webinar.title if registrant else "",
+    }
+
+
+def _number(text: str) -> int:
+    """A row's number as posted; -1 (no row) for anything but a short number."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 9 else -1
+
+
+def _match(request) -> str:
+    match = request.POST.get("match", "")
+    return match if match in imports.MATCHES else "email"
 
 
 def _plan(zipped: bytes, match: str, user) -> list[imports.Row]:

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from itertools import groupby
 from operator import attrgetter
 
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 from django.http import HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import render
@@ -66,11 +67,11 @@ def render_registrants(
     """Render the staff page for the search, filters and page in params."""
     filters = RegistrantFilterForm(params)
     registrants = filters.filter(Registrant.objects.for_staff(request.user))
-    page = Paginator(registrants, REGISTRANTS_PER_PAGE).get_page(params.get("page"))
+    # The layout is remembered, so its links need not repeat it.
+    page, query = page_of(
+        registrants, per_page=REGISTRANTS_PER_PAGE, params=params, drop=["layout"]
+    )
     page_messages = _prepare_cards(request, page.object_list, problem)
-    without_page = params.copy()
-    without_page.pop("page", None)
-    without_page.pop("layout", None)
     return render(
         request,
         "webinars/registrants.html",
@@ -78,7 +79,7 @@ def render_registrants(
             "filters": filters,
             "page": page,
             "page_messages": page_messages,
-            "query": without_page.urlencode(),
+            "query": query,
             "this_page": registrants_url(params),
             # The forms each card shows: webinars.roles, as in the admin.
             "changeable": roles.changeable_fields(request.user),
@@ -88,6 +89,20 @@ def render_registrants(
         },
         status=status,
     )
+
+
+def page_of(
+    items, *, per_page: int, params: QueryDict, drop: Iterable[str] = ()
+) -> tuple[Page, str]:
+    """
+    Return the page params ask for (the last for one past the end), and the
+    query its links keep (params without page and drop), for _pagination.html.
+    """
+    page = Paginator(items, per_page).get_page(params.get("page"))
+    kept = params.copy()
+    for name in ["page", *drop]:
+        kept.pop(name, None)
+    return page, kept.urlencode()
 
 
 def _layout(request, params: QueryDict) -> str:
@@ -132,7 +147,7 @@ def gallery(request):
     attendees = Registrant.objects.for_gallery().order_by(
         "-webinar__starts_at", "webinar__title", "webinar_id", "name", "pk"
     )
-    page = Paginator(attendees, GALLERY_PER_PAGE).get_page(request.GET.get("page"))
+    page, query = page_of(attendees, per_page=GALLERY_PER_PAGE, params=request.GET)
     totals = Registrant.objects.in_gallery().aggregate(
         attendees=Count("pk"),
         webinars=Count("webinar", distinct=True),
@@ -141,7 +156,12 @@ def gallery(request):
     return render(
         request,
         "webinars/gallery.html",
-        {"page": page, "groups": _by_webinar(page.object_list), "totals": totals},
+        {
+            "page": page,
+            "query": query,
+            "groups": _by_webinar(page.object_list),
+            "totals": totals,
+        },
     )
 
 

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from webinars import files, imports, services
 from webinars.models import Registrant
+from webinars.progress import Progress
 
 
 class Command(BaseCommand):
@@ -42,25 +43,23 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write(f"Dry run: {len(matched)} photo(s) would be saved.")
             return
+        progress = Progress(len(matched), label="import_photos", stream=self.stderr)
         try:
             summary = services.registrant_photos_import(
-                rows=rows, confirmed=matched, on_progress=self._progress
+                rows=rows,
+                confirmed=matched,
+                on_progress=lambda done, total: progress.advance(),
             )
         except files.StorageFault as fault:
             raise CommandError(fault.message) from fault
+        finally:
+            progress.close()
         for row, message in summary.failed:
             self.stderr.write(f"Not saved: {row.name}: {message}")
         self.stdout.write(
             f"Saved {len(summary.saved)} photo(s); {len(rows) - len(summary.saved)} "
             "file(s) not saved."
         )
-
-    def _progress(self, done: int, total: int) -> None:
-        width = 30
-        filled = width * done // total
-        bar = f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
-        self.stderr.write(bar, ending="\n" if done == total else "")
-        self.stderr.flush()
 
 
 def _sources(path: Path):

@@ -2,7 +2,7 @@
 Running one function in a short-lived child process forked from this one.
 
 Decoding a photo needs memory in proportion to its pixels (a 40 Mpx WebP
-takes about 450 MB), and a Python process rarely gives freed memory back to
+takes about 600 MB), and a Python process rarely gives freed memory back to
 the system: a gunicorn worker that decoded one large photo would stay large.
 webinars.photos decodes in a child instead; the worker receives only the
 encoded photo and a small copy of its pixels, and the child's memory is the
@@ -10,9 +10,12 @@ system's again the moment it exits. A decoder that crashes, or a child the
 kernel's OOM killer ends, takes only the child with it.
 
 The child is a fork: it has this process's settings, modules and monkey
-patches, and runs the one function on the calling thread's data. It never
-touches the database, sockets or files it inherited, and leaves by
-os._exit(), so nothing it inherited is flushed or closed twice.
+patches, and runs the one function on the calling thread's data. It closes
+every descriptor it inherited but its answer's, never touches the database
+or sockets, and leaves by os._exit(), so nothing is flushed or closed twice.
+Its answer (the value, or the exception, pickled) goes into an anonymous
+memory file (memfd) that the parent reads once the child has exited: one
+copy, no round trips through a pipe's small buffer.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 Result = TypeVar("Result")
 
@@ -43,60 +46,88 @@ class ChildFailed(Exception):
 
 def is_available() -> bool:
     """Whether this platform can fork safely (Linux; not macOS or Windows)."""
-    return hasattr(os, "fork") and sys.platform.startswith("linux")
+    return (
+        hasattr(os, "fork")
+        and hasattr(os, "memfd_create")
+        and (sys.platform.startswith("linux"))
+    )
 
 
 def call(function: Callable[..., Result], *args, timeout: float = 120) -> Result:
+    """Return function(*args) run in a child, or raise what it raised there."""
+    return start(function, *args, timeout=timeout).result()
+
+
+def start(function: Callable[..., Result], *args, timeout: float = 120):
     """
-    Return function(*args) run in a child, or raise what it raised there;
-    a child still running after timeout seconds is killed (ChildFailed).
+    Start function(*args) in a child and return at once; Child.result()
+    waits for it. A child still running after timeout seconds is killed.
     """
-    reading, writing = os.pipe()
+    answer = os.memfd_create("forked-answer", os.MFD_CLOEXEC)
+    done_reading, done_writing = os.pipe()  # closed by the child's exit
     pid = os.fork()
-    if pid == 0:  # the child: answer through the pipe, whatever happens
-        status = 1
+    if pid == 0:
+        _child(function, args, answer, done_writing)
+    os.close(done_writing)
+    return Child(pid, answer, done_reading, time.monotonic() + timeout)
+
+
+class Child(Generic[Result]):
+    """A started child: result() returns its value or raises its exception."""
+
+    def __init__(self, pid: int, answer: int, done: int, deadline: float):
+        self.pid, self.answer, self.done, self.deadline = pid, answer, done, deadline
+
+    def result(self) -> Result:
         try:
-            # Nothing inherited but the standard streams and the pipe: a fork
-            # on another thread must not hold this pipe open either.
-            os.closerange(3, writing)
-            os.closerange(writing + 1, os.sysconf("SC_OPEN_MAX"))
-            try:
-                answer = (True, function(*args))
-            except Exception as exc:  # raised again in the parent
-                answer = (False, exc)
-            try:
-                message = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
-            except Exception as exc:  # an unpicklable exception: say what it was
-                message = pickle.dumps((False, RuntimeError(repr(exc))))
-            with os.fdopen(writing, "wb") as pipe:
-                pipe.write(message)
-            status = 0
+            left = max(self.deadline - time.monotonic(), 0)
+            if not select.select([self.done], [], [], left)[0]:
+                os.kill(self.pid, signal.SIGKILL)
+            _, status = os.waitpid(self.pid, 0)
+            message = _read(self.answer)
         finally:
-            os._exit(status)
-    os.close(writing)
+            os.close(self.done)
+            os.close(self.answer)
+        if not message or status != 0:
+            raise ChildFailed(status)
+        succeeded, value = pickle.loads(message)
+        if succeeded:
+            return value
+        raise value
+
+
+def _child(function, args, answer: int, done: int) -> None:
+    status = 1
     try:
-        message = _read_all(reading, time.monotonic() + timeout)
-    except TimeoutError:
-        os.kill(pid, signal.SIGKILL)
-        message = b""
+        # Nothing inherited but the standard streams, the answer and the
+        # pipe whose closing tells the parent this child has exited.
+        keep = sorted({answer, done})
+        os.closerange(3, keep[0])
+        os.closerange(keep[0] + 1, keep[1])
+        os.closerange(keep[1] + 1, os.sysconf("SC_OPEN_MAX"))
+        try:
+            message = (True, function(*args))
+        except Exception as exc:  # raised again in the parent
+            message = (False, exc)
+        try:
+            data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # an unpicklable value or exception: say so
+            data = pickle.dumps((False, RuntimeError(repr(exc))))
+        view = memoryview(data)
+        while view:
+            view = view[os.write(answer, view) :]
+        status = 0
     finally:
-        os.close(reading)
-        _, status = os.waitpid(pid, 0)
-    if not message:
-        raise ChildFailed(status)
-    succeeded, value = pickle.loads(message)
-    if succeeded:
-        return value
-    raise value
+        os._exit(status)
 
 
-def _read_all(fd: int, deadline: float) -> bytes:
-    chunks = []
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            raise TimeoutError
-        chunk = os.read(fd, 1 << 20)
+def _read(fd: int) -> bytes:
+    size = os.fstat(fd).st_size
+    chunks, offset = [], 0
+    while offset < size:
+        chunk = os.pread(fd, size - offset, offset)
         if not chunk:
-            return b"".join(chunks)
+            break
         chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)

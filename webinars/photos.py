@@ -123,9 +123,14 @@ def prepare_photo(upload) -> PreparedPhoto:
     scan = _scan(data)  # the raw bytes, before any decoder sees them
     name = display_name(upload.name)
     if not settings.UPLOAD_DECODE_IN_CHILD:
-        return replace(_prepared(data, name), scan=scan)
+        prepared = _prepared(data, name)
+        if _is_polyglot(data):
+            raise _polyglot(prepared.source_format)
+        return replace(prepared, scan=scan)
+    child = forked.start(_prepared, data, name)
+    polyglot = _is_polyglot(data)  # meanwhile, on another core if there is one
     try:
-        prepared = forked.call(_prepared, data, name)
+        prepared = child.result()
     except forked.ChildFailed as exc:
         logger.error("Photo processing failed in its child process: %s", exc)
         raise ValidationError(
@@ -133,6 +138,8 @@ def prepare_photo(upload) -> PreparedPhoto:
             "the decoder failed. Try a smaller photo, or tell an administrator.",
             code="processing_failed",
         ) from exc
+    if polyglot:
+        raise _polyglot(prepared.source_format)
     return replace(prepared, scan=scan)
 
 
@@ -140,7 +147,6 @@ def _prepared(data: bytes, original_name: str) -> PreparedPhoto:
     """Decode, check and re-encode the bytes of a photo (in a child, usually)."""
     image = _open(data)
     try:
-        _refuse_polyglot(data, image)
         source = image.format
         quality = encoding.jpeg_quality(image)
         pixels = _clean_pixels(image)
@@ -358,14 +364,18 @@ def _damaged(format_name: str) -> ValidationError:
     )
 
 
-def _refuse_polyglot(data: bytes, image: Image.Image) -> None:
+def _is_polyglot(data: bytes) -> bool:
     lowered = data.lower()
-    if any(signature in lowered for signature in FOREIGN_SIGNATURES):
-        raise ValidationError(
-            f"This {formats.name_of(image.format)} file also contains a web page, "
-            "script or PDF, which is not allowed in a photo.",
-            code="polyglot",
-        )
+    return any(signature in lowered for signature in FOREIGN_SIGNATURES)
+
+
+def _polyglot(format_name: str) -> ValidationError:
+    """The refusal of a photo whose bytes are also something else."""
+    return ValidationError(
+        f"This {format_name} file also contains a web page, "
+        "script or PDF, which is not allowed in a photo.",
+        code="polyglot",
+    )
 
 
 def _too_many_pixels(pixels: int | None) -> ValidationError:

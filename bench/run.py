@@ -241,13 +241,15 @@ def upload(base: str, cookies: dict, registrant_id: str, photo: bytes) -> int:
     return status
 
 
-def refused_body(port: int, cookies: dict, registrant_id: str) -> float:
-    """Send a 50 MB upload; return the megabytes the server took before answering."""
+def refused_body(
+    port: int, cookies: dict, registrant_id: str, megabytes: int = 50
+) -> float:
+    """Send an upload; return the megabytes the server took before answering."""
     head = (
         f"POST /upload-photo/{registrant_id} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         "Accept: application/json\r\nX-CSRFToken: {csrf}\r\nCookie: {cookie}\r\n"
         "Content-Type: multipart/form-data; boundary=b\r\n"
-        f"Content-Length: {50 * MB}\r\n\r\n"
+        f"Content-Length: {megabytes * MB}\r\n\r\n"
     ).format(
         csrf=cookies["csrftoken"],
         cookie="; ".join(f"{k}={v}" for k, v in cookies.items()),
@@ -259,7 +261,7 @@ def refused_body(port: int, cookies: dict, registrant_id: str) -> float:
         sock.setblocking(False)
         chunk = b"\0" * 65536
         deadline = time.monotonic() + 20
-        while sent < 50 * MB and time.monotonic() < deadline:
+        while sent < megabytes * MB and time.monotonic() < deadline:
             try:
                 if sock.recv(1, socket.MSG_PEEK):
                     break  # answered
@@ -272,6 +274,63 @@ def refused_body(port: int, cookies: dict, registrant_id: str) -> float:
             except OSError:
                 break
     return sent / MB
+
+
+def anonymous_cookies(base: str) -> dict[str, str]:
+    """The CSRF cookie an anonymous visitor gets from the login page."""
+    from tests.browserless import AdminSession
+
+    session = AdminSession(base)
+    session.text("/accounts/login/")
+    return {cookie.name: cookie.value for cookie in session.cookies}
+
+
+def seconds_for(port: int, path: str) -> float:
+    """How long a GET of path takes to start answering (10 s at most)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        started = time.monotonic()
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        sock.recv(1)
+        return time.monotonic() - started
+
+
+def slow_client_rows(port: int, rounds: int) -> list[Row]:
+    """/healthz and the home page while two clients drip 1 byte a second."""
+    openings = {
+        "headers": b"POST /admin/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+        "a body": b"POST /admin/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 1000\r\n\r\n",
+    }
+    rows = []
+    for part, opening in openings.items():
+        row = Row(
+            f"slowest /healthz or home page while 2 clients drip {part} at 1 B/s",
+            "(absolute)",
+            "ms",
+            "<= 1000 ms",
+            lambda value: value <= 1000,
+        )
+        for _ in range(rounds):
+            with ExitStack() as stack:
+                drips = [
+                    stack.enter_context(
+                        socket.create_connection(("127.0.0.1", port), timeout=10)
+                    )
+                    for _ in range(2)
+                ]
+                for sock in drips:
+                    sock.sendall(opening)
+                slowest = 0.0
+                for _ in range(3):  # three seconds of dripping
+                    time.sleep(1)
+                    for sock in drips:
+                        sock.sendall(b"x")
+                    for path in ("/healthz", "/"):
+                        slowest = max(slowest, seconds_for(port, path))
+                row.samples.append(slowest * 1000)
+        rows.append(row)
+    return rows
 
 
 def memory_rows(base, port, master, registrant_id, rounds) -> list[Row]:
@@ -302,10 +361,17 @@ def memory_rows(base, port, master, registrant_id, rounds) -> list[Row]:
         "MB",
         "<= 5.1 MB + socket buffers",
     )
+    unauthorised = Row(
+        "bytes taken before the 403 of an anonymous 5 MB upload",
+        "(absolute, CSRF cookie held)",
+        "MB",
+        "socket buffers only",
+    )
+    anonymous = anonymous_cookies(base)
     cookies = staff_cookies(base)
-    photos = {accepted: twelve_megapixel_jpeg(), largest: largest_admitted_png()}
+    photos = [(accepted, twelve_megapixel_jpeg()), (largest, largest_admitted_png())]
     for _ in range(rounds):
-        for row, photo in photos.items():
+        for row, photo in photos:
             before = reset_peaks(worker_pids(master))
             status = upload(base, cookies, registrant_id, photo)
             if status >= 300:
@@ -314,7 +380,10 @@ def memory_rows(base, port, master, registrant_id, rounds) -> list[Row]:
         before = reset_peaks(worker_pids(master))
         read.samples.append(refused_body(port, cookies, registrant_id))
         refused.samples.append(peak_growth_mb(before))
-    return [accepted, largest, refused, read]
+        unauthorised.samples.append(
+            refused_body(port, anonymous, registrant_id, megabytes=5)
+        )
+    return [accepted, largest, refused, read, unauthorised]
 
 
 def photo_rows(root: Path, rounds: int) -> list[Row]:
@@ -469,6 +538,7 @@ def run(root, rounds, seconds, count, skipped) -> list[Row]:
                 "wrk is not installed (apt-get install wrk)"
             )
         rows += memory_rows(base, port, master, registrant_id, rounds)
+        rows += slow_client_rows(port, min(rounds, 3))
     if WRK and not NGINX_MISSING:
         rows.append(accel_row(root, project, env, upload_dir, names, rounds, seconds))
     else:

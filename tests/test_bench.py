@@ -71,7 +71,11 @@ def test_a_quick_run_measures_every_row_of_the_table():
         "staff page p95, 500 registrants, 4 clients",
         "gallery p95, 500 registrants, 4 clients",
         "worker peak RSS growth: accepted 12 MP JPEG",
+        "worker peak RSS growth: accepted 40 Mpx PNG (the pixel cap)",
         "worker peak RSS growth: refused 50 MB body",
+        "bytes taken before the 403 of an anonymous 5 MB upload",
+        "slowest /healthz or home page while 2 clients drip headers at 1 B/s",
+        "slowest /healthz or home page while 2 clients drip a body at 1 B/s",
         "12 MP photo processing time",
         "gunicorn start to first /healthz",
     ]

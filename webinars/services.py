@@ -29,7 +29,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
-from webinars import files, imports, photos
+from webinars import files, imports, metrics, photos
 from webinars.models import (
     PendingDeletion,
     PhotoEvent,
@@ -101,6 +101,7 @@ def registrant_photo_set(
                 scan=photo.scan,
             )
             _retire(current)
+            transaction.on_commit(metrics.photo_stored, robust=True)
     except (DatabaseError, Registrant.DoesNotExist, files.StorageFault):
         files.delete_photo_files(new_name)
         raise

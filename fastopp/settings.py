@@ -335,9 +335,12 @@ PHOTO_DELETE_GRACE = env.int("PHOTO_DELETE_GRACE", default=3600)
 # Deferred work (those deletions) on Django's Tasks API: "immediate" runs it
 # in the request (due deletions then happen at the next photo change, or by
 # `manage.py cleanup_uploads`); "database" queues it for `manage.py db_worker`.
+# "rq" queues it in Redis (REDIS_URL) for `manage.py rqworker --with-scheduler
+# --job-class django_tasks_rq.Job default` (django-tasks-rq over django-rq).
 TASK_BACKENDS = {
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
     "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
 }
 TASKS_BACKEND = env.str("TASKS_BACKEND", default="immediate")
 if TASKS_BACKEND not in TASK_BACKENDS:
@@ -346,6 +349,17 @@ if TASKS_BACKEND not in TASK_BACKENDS:
         f"it is {TASKS_BACKEND!r}."
     )
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
+REDIS_URL = env.str("REDIS_URL", default="")
+if TASKS_BACKEND == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfigured(
+            "TASKS_BACKEND=rq queues the deferred deletions in Redis: set "
+            "REDIS_URL to its address, such as redis://localhost:6379/0 "
+            "(or rediss://... with TLS)."
+        )
+    # django-rq's app: the rqworker command and its queue settings.
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
 
 # Prometheus metrics at /metrics (docs/metrics.md): off unless a token or an
 # allow-list is set; with both, a scrape needs both. METRICS_ALLOW is read

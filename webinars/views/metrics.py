@@ -90,6 +90,7 @@ class MetricsMiddleware:
         encode, content_type = choose_encoder(request.headers.get("Accept", ""))
         response = HttpResponse(encode(registry()), content_type=content_type)
         response["Cache-Control"] = "no-store"
+        response["X-Content-Type-Options"] = "nosniff"
         return response
 
     def _address_allowed(self, request: HttpRequest) -> bool:
@@ -113,6 +114,7 @@ def _plain(sentence: str, status: int) -> HttpResponse:
         sentence + "\n", status=status, content_type="text/plain; charset=utf-8"
     )
     response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

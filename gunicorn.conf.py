@@ -9,6 +9,7 @@ override these values.
 import ctypes
 import ctypes.util
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -54,8 +55,28 @@ control_socket_disable = True
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+# Prometheus metrics (docs/metrics.md) with several workers: each process
+# writes its counts to files in this directory and /metrics adds them up.
+# It must be emptied before the workers start, and a dead worker marked.
+PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+# The files prometheus-client writes there, and nothing else.
+PROMETHEUS_FILE = re.compile(r"(counter|gauge_\w+|histogram|summary)_\d+\.db")
+
+
+def empty_prometheus_directory(directory: str) -> None:
+    """Remove the previous run's counts; the last run's workers are gone."""
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    for entry in path.iterdir():
+        if PROMETHEUS_FILE.fullmatch(entry.name) and entry.is_file():
+            entry.unlink()
+
+
 def on_starting(server):
     """Refuse to start, with the reason, when the app could not serve."""
+    if PROMETHEUS_MULTIPROC_DIR:
+        # Before the app is imported: its counters open their files then.
+        empty_prometheus_directory(PROMETHEUS_MULTIPROC_DIR)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fastopp.settings")
 
     import django
@@ -95,3 +116,11 @@ def post_fork(server, worker):
         worker.log.warning("prctl(PR_SET_PDEATHSIG) failed: %s", ctypes.get_errno())
     elif os.getppid() != worker.ppid:  # the master died before prctl
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+def child_exit(server, worker):
+    """Tell prometheus-client's multiprocess mode that a worker is gone."""
+    if PROMETHEUS_MULTIPROC_DIR:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

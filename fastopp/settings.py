@@ -7,6 +7,7 @@ exists, and the real environment wins over it. Local development needs no
 variables at all.
 """
 
+import ipaddress
 import os
 import sys
 from datetime import timedelta
@@ -98,6 +99,10 @@ MIDDLEWARE = [
     # Then platform probes reach the app by IP over plain HTTP, before
     # ALLOWED_HOSTS and the HTTPS redirect would turn them away.
     "webinars.views.health.ProbeMiddleware",
+    # /metrics, before host validation and the HTTPS redirect as the probes,
+    # and the status of every answer below MEDIA_URL. Only with METRICS_TOKEN
+    # or METRICS_ALLOW set; otherwise it takes itself out of the chain.
+    "webinars.views.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy and Permissions-Policy on every answer; the
     # media view sends its own, stricter policy for uploads.
@@ -335,9 +340,12 @@ PHOTO_DELETE_GRACE = env.int("PHOTO_DELETE_GRACE", default=3600)
 # Deferred work (those deletions) on Django's Tasks API: "immediate" runs it
 # in the request (due deletions then happen at the next photo change, or by
 # `manage.py cleanup_uploads`); "database" queues it for `manage.py db_worker`.
+# "rq" queues it in Redis (REDIS_URL) for `manage.py rqworker --with-scheduler
+# --job-class django_tasks_rq.Job default` (django-tasks-rq over django-rq).
 TASK_BACKENDS = {
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
     "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
 }
 TASKS_BACKEND = env.str("TASKS_BACKEND", default="immediate")
 if TASKS_BACKEND not in TASK_BACKENDS:
@@ -346,6 +354,39 @@ if TASKS_BACKEND not in TASK_BACKENDS:
         f"it is {TASKS_BACKEND!r}."
     )
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
+REDIS_URL = env.str("REDIS_URL", default="")
+if TASKS_BACKEND == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfigured(
+            "TASKS_BACKEND=rq queues the deferred deletions in Redis: set "
+            "REDIS_URL to its address, such as redis://localhost:6379/0 "
+            "(or rediss://... with TLS)."
+        )
+    # django-rq's app: the rqworker command and its queue settings.
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+
+# Prometheus metrics at /metrics (docs/metrics.md): off unless a token or an
+# allow-list is set; with both, a scrape needs both. METRICS_ALLOW is read
+# against REMOTE_ADDR only: behind a proxy, that is the proxy's address.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN is too short to protect /metrics: use at least 16 random "
+        "characters, such as the output of "
+        "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'."
+    )
+METRICS_ALLOW = env.list("METRICS_ALLOW", default=[])
+for network in METRICS_ALLOW:
+    try:
+        ipaddress.ip_network(network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOW holds {network!r}, which is no address or network; "
+            "list addresses or CIDR networks, such as 10.0.0.0/8,127.0.0.1."
+        ) from None
+# The bytes stored are measured (listing the whole storage) at most this often.
+METRICS_USAGE_SECONDS = env.float("METRICS_USAGE_SECONDS", default=300)
 
 # /readyz runs its checks (a query, a file written to UPLOAD_DIR) at most this
 # often per process, however often it is asked (webinars.readiness).

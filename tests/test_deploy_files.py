@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -233,14 +234,22 @@ def test_fly_routes_https_to_the_image_port_and_checks_readyz():
 # Kubernetes
 
 
-def k8s(kind: str) -> dict:
+def k8s(kind: str, name: str | None = None) -> dict:
+    """The one resource of kind (and name) in deploy/k8s's kustomization."""
     kustomization = read_yaml("deploy/k8s/kustomization.yaml")[0]
     documents = [
         document
         for resource in kustomization["resources"]
         for document in read_yaml(f"deploy/k8s/{resource}")
     ]
-    (found,) = [document for document in documents if document["kind"] == kind]
+    if kind == "Deployment" and name is None:
+        name = "fastopp"  # the web pods; the worker is fastopp-worker
+    (found,) = [
+        document
+        for document in documents
+        if document["kind"] == kind
+        and (name is None or document["metadata"]["name"] == name)
+    ]
     return found
 
 
@@ -344,6 +353,7 @@ def test_heroku_releases_with_migrate_and_serves_with_gunicorn_conf():
     assert processes == {
         "release": "python manage.py migrate --no-input",
         "web": "gunicorn --config gunicorn.conf.py fastopp.wsgi",
+        "worker": WORKER_COMMAND,
     }
 
 
@@ -483,3 +493,176 @@ def test_compose_offers_a_clamav_service_the_app_scans_with():
         "condition": "service_healthy",
         "required": False,
     }
+
+
+# The task worker: one command everywhere, the web process's environment
+
+
+WORKER_COMMAND = "python manage.py tasks_worker"
+WORKER_GUIDES = [g for g in GUIDES if g.name != "README.md"]
+
+
+def worker_commands() -> dict[str, str]:
+    """Every worker entry of the deployment files, by file, as a command line."""
+    (compose,) = read_yaml("docker-compose.yml")
+    procfile = dict(
+        line.split(": ", 1)
+        for line in (PROJECT_DIR / "Procfile").read_text().splitlines()
+    )
+    (worker,) = k8s("Deployment", "fastopp-worker")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    # fly.toml's [processes] stays commented while the volume holds the data.
+    (fly,) = re.findall(
+        r'^#\s+worker = "([^"]+)"$',
+        (PROJECT_DIR / "fly.toml").read_text(),
+        flags=re.MULTILINE,
+    )
+    return {
+        "Procfile": procfile["worker"],
+        "docker-compose.yml": " ".join(compose["services"]["worker"]["command"]),
+        "deploy/k8s/worker.yaml": " ".join(worker["command"]),
+        "fly.toml": fly,
+    }
+
+
+def test_every_worker_entry_runs_the_same_command():
+    assert set(worker_commands().values()) == {WORKER_COMMAND}
+
+
+def test_the_worker_command_exists_and_needs_a_queueing_backend():
+    from django.core.management import get_commands
+
+    assert get_commands()["tasks_worker"] == "webinars"
+
+
+def test_compose_runs_the_worker_with_the_web_service_s_env_and_volumes():
+    (compose,) = read_yaml("docker-compose.yml")
+    web, worker = compose["services"]["web"], compose["services"]["worker"]
+
+    assert worker["image"] == web["image"]
+    assert worker["env_file"] == web["env_file"] == ".env.docker"
+    assert worker["environment"] == web["environment"]
+    assert worker["volumes"] == web["volumes"]
+    assert worker["profiles"] == ["worker"]
+    # Not before web has migrated (its start command does, then gunicorn).
+    assert worker["depends_on"]["web"] == {"condition": "service_healthy"}
+    # TASKS_BACKEND comes from .env.docker, which "environment" would override.
+    assert "TASKS_BACKEND" not in web["environment"]
+
+
+def test_compose_offers_redis_for_the_rq_backend():
+    (compose,) = read_yaml("docker-compose.yml")
+    redis = compose["services"]["redis"]
+
+    assert redis["profiles"] == ["redis"]
+    assert "redis-cli" in redis["healthcheck"]["test"]
+    assert redis["volumes"][0].split(":")[0] in compose["volumes"]
+    for service in ("web", "worker"):
+        assert compose["services"][service]["depends_on"]["redis"] == {
+            "condition": "service_healthy",
+            "required": False,
+        }
+    assert (
+        "REDIS_URL=redis://redis:6379/0"
+        in (PROJECT_DIR / "docker-compose.yml").read_text()
+    )
+
+
+def test_kubernetes_runs_the_worker_with_the_web_pod_s_env_and_volume():
+    web = k8s("Deployment")["spec"]["template"]["spec"]
+    worker = k8s("Deployment", "fastopp-worker")["spec"]["template"]["spec"]
+    (web_container,) = web["containers"]
+    (worker_container,) = worker["containers"]
+    env = {variable["name"]: variable.get("value") for variable in web_container["env"]}
+
+    assert worker_container["env"] == web_container["env"]
+    assert env["TASKS_BACKEND"] == "database"
+    assert worker_container["volumeMounts"] == web_container["volumeMounts"]
+    assert worker["volumes"] == web["volumes"]
+    assert worker["securityContext"] == web["securityContext"]
+    assert worker_container["image"] == web_container["image"]
+
+
+def test_kubernetes_keeps_the_worker_on_the_web_pod_s_node_and_out_of_the_service():
+    web = k8s("Deployment")
+    worker = k8s("Deployment", "fastopp-worker")
+    service = k8s("Service")
+
+    # ReadWriteOnce: both pods mount uploads-pvc, so both go on one node.
+    for pod in (web["spec"]["template"], worker["spec"]["template"]):
+        (term,) = pod["spec"]["affinity"]["podAffinity"][
+            "requiredDuringSchedulingIgnoredDuringExecution"
+        ]
+        assert term["topologyKey"] == "kubernetes.io/hostname"
+        assert term["labelSelector"]["matchLabels"].items() <= (
+            pod["metadata"]["labels"].items()
+        )
+    assert worker["spec"]["replicas"] == 1
+    assert worker["spec"]["strategy"]["type"] == "Recreate"
+    labels = worker["spec"]["template"]["metadata"]["labels"]
+    assert not service["spec"]["selector"].items() <= labels.items()
+
+
+def test_the_bucket_overlay_changes_the_worker_as_it_changes_the_web_pods():
+    overlay = read_yaml("deploy/k8s/bucket/kustomization.yaml")[0]
+    (web_patch,) = read_yaml("deploy/k8s/bucket/deployment-patch.yaml")
+    (worker_patch,) = read_yaml("deploy/k8s/bucket/worker-patch.yaml")
+    web, worker = web_patch["spec"]["template"], worker_patch["spec"]["template"]
+    (web_container,) = web["spec"]["containers"]
+    (worker_container,) = worker["spec"]["containers"]
+
+    assert "../worker.yaml" in overlay["resources"]
+    assert {"path": "worker-patch.yaml"} in overlay["patches"]
+    assert worker_container["env"] == web_container["env"]
+    assert worker_container["volumeMounts"] == web_container["volumeMounts"]
+    assert worker["spec"]["volumes"] == web["spec"]["volumes"]
+    for pod in (web, worker):  # no shared volume: no reason to share a node
+        assert pod["spec"]["affinity"] is None
+        assert pod["spec"]["serviceAccountName"] == "fastopp"
+
+
+KUBECTL = shutil.which("kubectl")
+
+
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+@pytest.mark.parametrize("overlay", ["deploy/k8s", "deploy/k8s/bucket"])
+def test_kustomize_renders_the_worker_with_the_web_pods_environment(overlay):
+    # The bucket overlay names files of its parent: kustomize's default load
+    # restrictor refuses that (kubectl apply -k too); the guide says so.
+    result = subprocess.run(
+        [KUBECTL, "kustomize", "--load-restrictor", "LoadRestrictionsNone", overlay],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    deployments = {
+        document["metadata"]["name"]: document["spec"]["template"]["spec"]
+        for document in yaml.safe_load_all(result.stdout)
+        if document["kind"] == "Deployment"
+    }
+    (web,) = deployments["fastopp"]["containers"]
+    (worker,) = deployments["fastopp-worker"]["containers"]
+
+    assert sorted(worker["env"], key=lambda v: v["name"]) == sorted(
+        web["env"], key=lambda v: v["name"]
+    )
+    assert worker.get("volumeMounts") == web.get("volumeMounts")
+    assert " ".join(worker["command"]) == WORKER_COMMAND
+
+
+def test_heroku_runs_a_worker_dyno_with_the_database_backend():
+    app = read_json("app.json")
+
+    assert app["formation"]["worker"]["quantity"] == 1
+    assert app["env"]["TASKS_BACKEND"]["value"] == "database"
+
+
+@pytest.mark.parametrize("guide", WORKER_GUIDES, ids=lambda g: g.name)
+def test_every_guide_says_which_tasks_backend_to_use_and_how_its_worker_runs(guide):
+    text = guide.read_text()
+
+    assert "TASKS_BACKEND" in text
+    assert "tasks_worker" in text

@@ -173,3 +173,22 @@ def test_uploads_in_a_bucket_are_passed_on_to_django(
     WsgiClient().get(URL)
 
     assert django_handler_runs == [URL]
+
+
+def test_the_fast_path_counts_its_answers_for_the_metrics(photo, warm, settings):
+    from prometheus_client import REGISTRY
+
+    def counted(status: str) -> float:
+        sample = REGISTRY.get_sample_value(
+            "fastopp_media_responses_total", {"status": status}
+        )
+        return sample or 0.0
+
+    settings.METRICS_TOKEN = "a-token-long-enough-for-metrics"
+    before = counted("200"), counted("404")
+    client = WsgiClient()
+
+    client.get(URL)
+    client.get(MISSING)
+
+    assert (counted("200"), counted("404")) == (before[0] + 1, before[1] + 1)

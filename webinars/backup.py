@@ -27,6 +27,7 @@ from datetime import datetime, time
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import serializers
+from django.core.files.base import File
 from django.core.files.storage import Storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -184,16 +185,17 @@ def archive_verify(
     try:
         with tarfile.open(path, "r:*") as tar:
             members = _members(tar)
-            header, entries = _read_manifest(next(members, (None, b""))[1])
-            name, data = next(members, (None, b""))
-            if name != DATA:
+            header, entries = _read_manifest(_read_whole(tar, next(members, None)))
+            member = next(members, None)
+            if member is None or member.name != DATA:
                 raise ArchiveError([f"{DATA} is missing or out of place"])
+            data = _read_whole(tar, member)
             if hashlib.sha256(data).hexdigest() != header.get("data_sha256"):
                 problems.append(f"{DATA} does not match its sha256 in the manifest")
             by_key = {FILES + entry.key: entry for entry in entries}
-            for name, content in members:
-                problems += _check_member(name, content, by_key)
-                seen.add(name)
+            for member in members:  # each file hashed as it streams, never whole
+                problems += _check_member(member, tar, by_key)
+                seen.add(member.name)
                 on_file()
     except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
         raise ArchiveError([f"the archive cannot be read: {exc}"]) from exc
@@ -203,11 +205,16 @@ def archive_verify(
     return Archive(entries, data)
 
 
-def _members(tar: tarfile.TarFile) -> Iterator[tuple[str, bytes]]:
+def _members(tar: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
     for member in tar:
         if not member.isfile():
             raise ArchiveError([f"{member.name} is not a regular file"])
-        yield member.name, tar.extractfile(member).read()
+        yield member
+
+
+def _read_whole(tar: tarfile.TarFile, member: tarfile.TarInfo | None) -> bytes:
+    """The manifest and the data: read whole (they are text, and small)."""
+    return b"" if member is None else tar.extractfile(member).read()
 
 
 def _read_manifest(text: bytes) -> tuple[dict, list[Entry]]:
@@ -224,13 +231,13 @@ def _read_manifest(text: bytes) -> tuple[dict, list[Entry]]:
     return header, entries
 
 
-def _check_member(name: str, content: bytes, by_key: dict[str, Entry]) -> list[str]:
-    entry = by_key.get(name)
+def _check_member(
+    member: tarfile.TarInfo, tar: tarfile.TarFile, by_key: dict[str, Entry]
+) -> list[str]:
+    entry = by_key.get(member.name)
     if entry is None:
-        return [f"{name} is in the archive but not in the manifest"]
-    if len(content) != entry.size or (
-        hashlib.sha256(content).hexdigest() != entry.sha256
-    ):
+        return [f"{member.name} is in the archive but not in the manifest"]
+    if transfer.digest_of_file(tar.extractfile(member)) != (entry.size, entry.sha256):
         return [f"{entry.key} does not match its size and sha256 in the manifest"]
     return []
 
@@ -250,10 +257,10 @@ def restore(
     by_key = {FILES + entry.key: entry for entry in archive.entries}
     written, on_file = 0, on_start(len(archive.entries))
     with tarfile.open(path, "r:*") as tar:
-        for name, content in itertools.islice(_members(tar), 2, None):
-            entry = by_key[name]
+        for member in itertools.islice(_members(tar), 2, None):
+            entry = by_key[member.name]
             if entry.key not in present:
-                _write(storage, entry, content)
+                _write(storage, entry, tar.extractfile(member))
                 written += 1
             on_file()
     rows = _load(archive.data) if load_data else 0
@@ -290,12 +297,15 @@ def _present_or_conflicting(entries: list[Entry], storage: Storage) -> set[str]:
     return present
 
 
-def _write(storage: Storage, entry: Entry, content: bytes) -> None:
-    if hashlib.sha256(content).hexdigest() != entry.sha256:
-        raise ArchiveError([f"{entry.key} changed in the archive during the restore"])
+def _write(storage: Storage, entry: Entry, member) -> None:
+    """Stream one member into the storage, then verify what the storage holds."""
+    content = File(member, name=entry.key)
+    content.size = entry.size  # never guessed from a path of that name
     files.create(storage, entry.key, content)
     if transfer.digest_of(storage, entry.key) != (entry.size, entry.sha256):
-        raise ArchiveError([f"{entry.key} did not verify after it was written"])
+        # The archive changed since it was verified: take back what was written.
+        storage.delete(entry.key)
+        raise ArchiveError([f"{entry.key} changed in the archive during the restore"])
 
 
 def _load(data: bytes) -> int:

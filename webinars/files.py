@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
 logger = logging.getLogger(__name__)
@@ -218,9 +218,12 @@ def store_thumbnails(photo_name: str, thumbnails: dict[str, bytes]) -> None:
         raise storage_fault(exc) from exc
 
 
-def create(storage: Storage, name: str, content: bytes) -> str:
+def create(storage: Storage, name: str, content: bytes | File) -> str:
     """Write a new file under exactly this name; FileExistsError if it is taken."""
-    saved = storage.save(name, ContentFile(content))
+    # A File is written chunk by chunk (the local storage never holds it whole).
+    saved = storage.save(
+        name, content if isinstance(content, File) else ContentFile(content)
+    )
     if saved != name:  # a UUID name was taken: something is badly wrong
         storage.delete(saved)
         raise FileExistsError(errno.EEXIST, "Upload name already taken", name)

@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from webinars import metrics
 from webinars.formats import ACCEPT_ATTRIBUTE, LISTED, RULE
 from webinars.models import Registrant, Webinar
 from webinars.photos import PreparedPhoto, prepare_photo
@@ -59,6 +60,7 @@ class PhotoField(forms.FileField):
                 getattr(data, "size", None),
                 prepared.messages[0],  # with its parameters filled in
             )
+            metrics.upload_refused(prepared.code)
             raise prepared
         return prepared
 

@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponse, UnreadablePostError
 from django.template.loader import render_to_string
 from whitenoise.middleware import WhiteNoiseMiddleware
 
+from webinars import metrics
 from webinars.files import StorageFault
 from webinars.models import Registrant
 from webinars.uploadhandler import max_upload_bytes, too_large_message
@@ -170,6 +171,7 @@ def _refused_unread(request, view_func):
     if length <= max_upload_bytes() + FORM_MARGIN_BYTES:
         return None
     logger.warning("Upload refused unread: its body is %d bytes", length)
+    metrics.upload_refused("file_too_large")
     return error_response(
         request,
         "400.html",

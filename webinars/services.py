@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -29,7 +29,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
-from webinars import files, imports, photos
+from webinars import files, imports, metrics, photos
 from webinars.models import (
     PendingDeletion,
     PhotoEvent,
@@ -109,6 +109,7 @@ def registrant_photo_set(
                 scan=photo.scan,
             )
             _retire(current)
+            transaction.on_commit(metrics.photo_stored, robust=True)
     except (DatabaseError, Registrant.DoesNotExist, files.StorageFault):
         files.delete_photo_files(new_name)
         raise
@@ -239,15 +240,23 @@ def _pruned_ends(registrant_id) -> list[datetime]:
 
 
 @task()
-def photo_files_sweep_task() -> int:
-    """Run photo_files_sweep() on the task backend."""
+def photo_files_sweep_task(not_before: float | None = None) -> int:
+    """Run photo_files_sweep() on the task backend, and again later if run early."""
+    if not_before is not None and time.time() < not_before:
+        # A worker whose clock is behind the web process's: nothing is due yet.
+        _schedule_sweep(datetime.fromtimestamp(not_before, UTC))
+        return 0
     return photo_files_sweep()
 
 
 def _schedule_sweep(at: datetime) -> None:
     task = photo_files_sweep_task
     if at > timezone.now() and task.get_backend().supports_defer:
-        task.using(run_after=at).enqueue()
+        # RQ keeps whole seconds and would run it up to one early: the next one.
+        run_after = (
+            at.replace(microsecond=0) + timedelta(seconds=1) if at.microsecond else at
+        )
+        task.using(run_after=run_after).enqueue(not_before=at.timestamp())
     else:  # the immediate backend: sweep what is due now; the rest comes later
         task.enqueue()
 

@@ -143,12 +143,11 @@ def transfer_file(
 ) -> Outcome:
     """Copy one file create-only and verify it; say what happened."""
     try:
-        data = _read(source, name)
-    except FileNotFoundError:
-        return Outcome(name, "missing", message=_missing(name))
+        wanted = digest_of(source, name)
     except OSError as exc:
         return Outcome(name, "failed", message=f"could not be read: {exc}")
-    wanted = (len(data), hashlib.sha256(data).hexdigest())
+    if wanted is None:
+        return Outcome(name, "missing", message=_missing(name))
     try:
         there = digest_of(destination, name)
         if there == wanted:
@@ -159,7 +158,12 @@ def transfer_file(
             return Outcome(name, "overwritten" if there else "copied", wanted[0])
         if there is not None:
             destination.delete(name)
-        return _write_verified(destination, name, data, wanted, replaced=bool(there))
+        with source.open(name, "rb") as data:  # copied CHUNK_SIZE at a time
+            return _write_verified(
+                destination, name, data, wanted, replaced=bool(there)
+            )
+    except FileNotFoundError:  # deleted from the source meanwhile
+        return Outcome(name, "missing", message=_missing(name))
     except OSError as exc:
         return Outcome(name, "failed", wanted[0], f"could not be copied: {exc}")
 
@@ -190,15 +194,24 @@ def digest_of(storage: Storage, name: str) -> tuple[int, str] | None:
         stat = storage.stat(name)
         if stat.sha256:
             return stat.size, stat.sha256
-        data = _read(storage, name)
+        with storage.open(name, "rb") as file:
+            return digest_of_file(file)
     except FileNotFoundError:
         return None
-    return len(data), hashlib.sha256(data).hexdigest()
 
 
-def _read(storage: Storage, name: str) -> bytes:
-    with storage.open(name, "rb") as file:
-        return file.read()
+# Files are read and hashed this much at a time, never whole: a transfer's
+# memory is about CHUNK_SIZE per job, whatever the files' sizes.
+CHUNK_SIZE = 1024 * 1024
+
+
+def digest_of_file(file) -> tuple[int, str]:
+    """Return the size and sha256 of what is left to read in an open file."""
+    digest, size = hashlib.sha256(), 0
+    while chunk := file.read(CHUNK_SIZE):
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
 
 
 def _conflict(name, wanted, there) -> Outcome:

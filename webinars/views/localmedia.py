@@ -44,7 +44,7 @@ from django.utils.http import (
     parse_http_date_safe,
 )
 
-from webinars import files, services
+from webinars import files, metrics, services
 from webinars.views.media import (
     INLINE_CONTENT_TYPES,
     QUIET_ERRNOS,
@@ -52,6 +52,7 @@ from webinars.views.media import (
     is_servable_name,
     logger,
 )
+from webinars.views.metrics import enabled as metrics_enabled
 from webinars.views.requestlog import RESPONSE_HEADER, request_id_from
 
 # photos/<uuid>[-private].<ext> and photos/thumbs/<uuid>[-private]-<size>.webp:
@@ -109,6 +110,8 @@ class UploadFiles:
 
     def __init__(self, application):
         self.application = application
+        # Counted here what MetricsMiddleware counts for the answers Django gives.
+        self.count = metrics.media_response if metrics_enabled() else None
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -126,6 +129,8 @@ class UploadFiles:
             return self.application(environ, start_response)
         name = request.path_info[len(settings.MEDIA_URL) :]
         answer = _found(request, name, withheld) or NOT_FOUND_ANSWER
+        if self.count is not None:
+            self.count(answer.status)
         return _send(request, answer, environ, start_response)
 
 

@@ -151,9 +151,13 @@ def accel_row(root, project, env, upload_dir, names, rounds, seconds) -> Row:
         ">= 0.7x",
         lambda value: value >= 0.7,
     )
+    # The same file, sent the way deploy/nginx/fastopp.conf's internal
+    # location sends it: the difference is the app's check alone.
     direct = f"""
     location /direct/ {{
         alias {upload_dir}/;
+        sendfile on;
+        tcp_nopush on;
     }}
 """
     port = free_port()

@@ -297,19 +297,22 @@ def _answer(request, name, directory_fd, leaf, info) -> Answer | None:
         kept = [(h, v) for h, v in headers.items() if h not in BODY_HEADERS]
         return Answer(status, kept + validators)
     constant = list(headers.items()) + validators
+    # An empty body says so: without a length, gunicorn would end it with a
+    # chunk of its own, a second small write a proxy waits for.
+    empty = [*constant, ("Content-Length", "0")]
     if status is not None:
-        return Answer(status, constant)
+        return Answer(status, empty)
     if settings.MEDIA_ACCEL_REDIRECT:
         offload = ("X-Accel-Redirect", settings.MEDIA_ACCEL_REDIRECT + name)
-        return Answer(HTTPStatus.OK, [*constant, offload])
+        return Answer(HTTPStatus.OK, [*empty, offload])
     if settings.MEDIA_SENDFILE:
         offload = ("X-Sendfile", os.path.join(_root.real, name))
-        return Answer(HTTPStatus.OK, [*constant, offload])
+        return Answer(HTTPStatus.OK, [*empty, offload])
     span = _requested_range(request, etag, modified, size)
     if span == "unsatisfiable":
         unsatisfiable = ("Content-Range", f"bytes */{size}")
         return Answer(
-            HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, [*constant, unsatisfiable]
+            HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, [*empty, unsatisfiable]
         )
     if request.method == "HEAD":
         return Answer(HTTPStatus.OK, [*constant, ("Content-Length", str(size))])

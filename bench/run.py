@@ -174,14 +174,24 @@ def accel_row(root, project, env, upload_dir, names, rounds, seconds) -> Row:
             root / "nginx", app_port=port, upload_dir=upload_dir, extra=direct
         ) as url,
     ):
-        for _ in range(rounds):
-            accel = requests_per_second(
-                wrk(f"{url}/static/uploads/photos/{names['5m']}", seconds)
-            )
-            plain = requests_per_second(
-                wrk(f"{url}/direct/photos/{names['5m']}", seconds)
-            )
-            row.samples.append(accel / plain)
+        try:
+            for _ in range(rounds):
+                accel = requests_per_second(
+                    wrk(f"{url}/static/uploads/photos/{names['5m']}", seconds)
+                )
+                plain = requests_per_second(
+                    wrk(f"{url}/direct/photos/{names['5m']}", seconds)
+                )
+                row.samples.append(accel / plain)
+        except RuntimeError as exc:
+            answers = (root / "accel.log").read_text().splitlines()
+            odd = [line for line in answers if '" 200 ' not in line][-10:]
+            errors = (root / "nginx" / "error.log").read_text()[-2000:]
+            raise RuntimeError(
+                f"{exc}\ngunicorn's other lines:\n"
+                + "\n".join(odd)
+                + f"\nnginx's errors:\n{errors}"
+            ) from exc
     return row
 
 

@@ -118,3 +118,90 @@ def sleep_long():
 def test_a_child_still_running_at_its_timeout_is_killed():
     with pytest.raises(forked.ChildFailed, match="signal 9"):
         forked.call(sleep_long, timeout=0.5)
+
+
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_a_fork_that_fails_is_processing_failed_and_leaks_nothing(
+    settings, monkeypatch
+):
+    settings.UPLOAD_DECODE_IN_CHILD = True
+
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(forked.os, "fork", no_fork)
+    before = open_descriptors()
+
+    with pytest.raises(ValidationError) as raised:
+        photos.prepare_photo(make_upload("me.png"))
+
+    assert raised.value.code == "processing_failed"
+    assert open_descriptors() == before
+
+
+def test_a_parent_that_fails_meanwhile_ends_and_reaps_its_child(settings, monkeypatch):
+    settings.UPLOAD_DECODE_IN_CHILD = True
+    started = []
+    real_start = forked.start
+
+    def recording_start(*args, **kwargs):
+        started.append(real_start(*args, **kwargs))
+        return started[-1]
+
+    def broken(data):
+        raise MemoryError
+
+    monkeypatch.setattr(forked, "start", recording_start)
+    monkeypatch.setattr(photos, "_is_polyglot", broken)
+    before = open_descriptors()
+
+    with pytest.raises(MemoryError):
+        photos.prepare_photo(make_upload("me.png"))
+
+    assert open_descriptors() == before
+    assert started[0].status is not None  # reaped: no zombie left
+    with pytest.raises(ChildProcessError):
+        os.waitpid(started[0].pid, os.WNOHANG)
+
+
+@pytest.mark.parametrize("in_child", [True, False])
+def test_foreign_content_is_refused_before_later_failures(
+    settings, monkeypatch, in_child
+):
+    settings.UPLOAD_DECODE_IN_CHILD = in_child
+    if in_child:  # the child dies after decoding: the polyglot verdict stands
+        monkeypatch.setattr(photos, "_clean_pixels", lambda image: die())
+    else:
+        monkeypatch.setattr(
+            photos.encoding, "encode", lambda *a, **k: (_ for _ in ()).throw(OSError)
+        )
+    data = make_upload("me.png").read() + b"<script>alert(1)</script>"
+
+    with pytest.raises(ValidationError) as raised:
+        photos.prepare_photo(make_upload_of(data))
+
+    assert raised.value.code == "polyglot"
+    assert raised.value.messages == [
+        "This PNG file also contains a web page, script or PDF, which is not "
+        "allowed in a photo."
+    ]
+
+
+def test_what_cannot_be_decoded_is_refused_as_such_even_with_foreign_content(
+    settings,
+):
+    settings.UPLOAD_DECODE_IN_CHILD = True
+
+    with pytest.raises(ValidationError) as raised:
+        photos.prepare_photo(make_upload_of(b"<html><script>x</script></html>"))
+
+    assert raised.value.code == "format"
+
+
+def make_upload_of(data: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("me.png", data, "image/png")

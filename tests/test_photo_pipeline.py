@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
@@ -60,3 +61,32 @@ def test_a_crop_centre_moves_the_square_as_imageops_fit_does():
     assert square.getpixel((25, 25)) < 30  # the right end: black
     left = photos.make_thumbnails(image, {"t": 50}, focus=(0.0, 0.5))["t"]
     assert Image.open(io.BytesIO(left)).convert("L").getpixel((25, 25)) > 225
+
+
+def large_palette_png(*, transparent: bool) -> bytes:
+    image = Image.new("RGB", (1300, 2000), "white")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((200, 300, 1100, 1200), fill=(200, 40, 40))
+    image = image.convert("P", palette=Image.Palette.ADAPTIVE, colors=8)
+    buffer = io.BytesIO()
+    options = {"transparency": image.getpixel((0, 0))} if transparent else {}
+    image.save(buffer, "PNG", **options)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("transparent", [False, True])
+def test_a_large_palette_photo_gets_thumbnails_like_the_stored_ones(transparent):
+    data = large_palette_png(transparent=transparent)
+    prepared = photos.prepare_photo(SimpleUploadedFile("p.png", data, "image/png"))
+
+    from_memory = photos.thumbnails_of_prepared(prepared, files.THUMBNAIL_EDGES)
+    from_stored = photos.thumbnails_of(prepared.content, files.THUMBNAIL_EDGES)
+
+    for size in files.THUMBNAIL_EDGES:
+        mine, theirs = (
+            Image.open(io.BytesIO(thumbnails[size])).convert("RGBA")
+            for thumbnails in (from_memory, from_stored)
+        )
+        assert mine.getpixel((0, 0))[3] == theirs.getpixel((0, 0))[3]
+        difference = ImageStat.Stat(ImageChops.difference(mine, theirs)).mean
+        assert max(difference) < 3, difference

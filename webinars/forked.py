@@ -20,6 +20,9 @@ copy, no round trips through a pipe's small buffer.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import os
 import pickle
 import select
@@ -35,9 +38,11 @@ Result = TypeVar("Result")
 class ChildFailed(Exception):
     """The child ended without an answer: killed (out of memory, slow) or crashed."""
 
-    def __init__(self, status: int):
+    def __init__(self, status: int | None):
         self.status = status
-        if os.WIFSIGNALED(status):
+        if status is None:
+            how = "was not reaped"
+        elif os.WIFSIGNALED(status):
             how = f"was ended by signal {os.WTERMSIG(status)}"
         else:
             how = f"exited with status {os.waitstatus_to_exitcode(status)}"
@@ -53,21 +58,30 @@ def is_available() -> bool:
     )
 
 
-def call(function: Callable[..., Result], *args, timeout: float = 120) -> Result:
+def call(function: Callable[..., Result], *args, timeout: float = 45) -> Result:
     """Return function(*args) run in a child, or raise what it raised there."""
     return start(function, *args, timeout=timeout).result()
 
 
-def start(function: Callable[..., Result], *args, timeout: float = 120):
+def start(function: Callable[..., Result], *args, timeout: float = 45):
     """
     Start function(*args) in a child and return at once; Child.result()
-    waits for it. A child still running after timeout seconds is killed.
+    waits for it, Child.kill() abandons it. A child still running after
+    timeout seconds is killed. An OSError if the child cannot be started.
     """
-    answer = os.memfd_create("forked-answer", os.MFD_CLOEXEC)
-    done_reading, done_writing = os.pipe()  # closed by the child's exit
-    pid = os.fork()
+    opened: list[int] = []
+    try:
+        opened.append(os.memfd_create("forked-answer", os.MFD_CLOEXEC))
+        opened.extend(os.pipe())  # the write end is closed by the child's exit
+        answer, done_reading, done_writing = opened
+        parent = os.getpid()
+        pid = os.fork()
+    except BaseException:
+        for fd in opened:
+            os.close(fd)
+        raise
     if pid == 0:
-        _child(function, args, answer, done_writing)
+        _child(function, args, answer, done_writing, parent)
     os.close(done_writing)
     return Child(pid, answer, done_reading, time.monotonic() + timeout)
 
@@ -77,34 +91,60 @@ class Child(Generic[Result]):
 
     def __init__(self, pid: int, answer: int, done: int, deadline: float):
         self.pid, self.answer, self.done, self.deadline = pid, answer, done, deadline
+        self.status: int | None = None
 
     def result(self) -> Result:
         try:
+            waiting = select.poll()
+            waiting.register(self.done, select.POLLIN | select.POLLHUP)
             left = max(self.deadline - time.monotonic(), 0)
-            if not select.select([self.done], [], [], left)[0]:
+            if not waiting.poll(left * 1000):
                 os.kill(self.pid, signal.SIGKILL)
-            _, status = os.waitpid(self.pid, 0)
+            self._reap()
             message = _read(self.answer)
         finally:
-            os.close(self.done)
-            os.close(self.answer)
-        if not message or status != 0:
-            raise ChildFailed(status)
+            self.kill()
+        if not message or self.status != 0:
+            raise ChildFailed(self.status)
         succeeded, value = pickle.loads(message)
         if succeeded:
             return value
         raise value
 
+    def kill(self) -> None:
+        """End the child if it still runs, reap it, and close its descriptors."""
+        if self.status is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self._reap()
+        for fd in (self.done, self.answer):
+            if fd >= 0:
+                os.close(fd)
+        self.done = self.answer = -1
 
-def _child(function, args, answer: int, done: int) -> None:
+    def _reap(self) -> None:
+        if self.status is None:
+            _, self.status = os.waitpid(self.pid, 0)
+
+
+# prctl(PR_SET_PDEATHSIG): looked up now, not in a child (no dlopen after fork).
+_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+PR_SET_PDEATHSIG = 1
+
+
+def _child(function, args, answer: int, done: int, parent: int) -> None:
     status = 1
     try:
+        # Killed with the worker (gunicorn may SIGKILL it): never an orphan.
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os._exit(1)
         # Nothing inherited but the standard streams, the answer and the
         # pipe whose closing tells the parent this child has exited.
-        keep = sorted({answer, done})
-        os.closerange(3, keep[0])
-        os.closerange(keep[0] + 1, keep[1])
-        os.closerange(keep[1] + 1, os.sysconf("SC_OPEN_MAX"))
+        for fd in [int(name) for name in os.listdir("/proc/self/fd")]:
+            if fd > 2 and fd not in (answer, done):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
         try:
             message = (True, function(*args))
         except Exception as exc:  # raised again in the parent

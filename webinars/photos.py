@@ -14,6 +14,7 @@ the views choose its HTTP status.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -117,35 +118,71 @@ class PreparedPhoto:
         return hashlib.sha256(self.content).hexdigest()
 
 
+# A child decoding a photo is ended after this: sooner than the proxies' and
+# gunicorn's 60 s, so the client gets the app's answer, not a 504.
+DECODE_TIMEOUT_SECONDS = 45
+
+
 def prepare_photo(upload) -> PreparedPhoto:
     """Validate an uploaded file and return what to store, or raise ValidationError."""
     data = _read(upload)
     scan = _scan(data)  # the raw bytes, before any decoder sees them
     name = display_name(upload.name)
-    if not settings.UPLOAD_DECODE_IN_CHILD:
-        prepared = _prepared(data, name)
-        if _is_polyglot(data):
-            raise _polyglot(prepared.source_format)
-        return replace(prepared, scan=scan)
-    child = forked.start(_prepared, data, name)
-    polyglot = _is_polyglot(data)  # meanwhile, on another core if there is one
+    if settings.UPLOAD_DECODE_IN_CHILD:
+        try:
+            child = forked.start(_prepared, data, name, timeout=DECODE_TIMEOUT_SECONDS)
+        except OSError as exc:  # no fork: out of processes or memory
+            raise _processing_failed(exc) from exc
+        try:
+            polyglot = _is_polyglot(data)  # meanwhile, on another core
+        except BaseException:
+            child.kill()
+            raise
+        outcome = child.result
+    else:
+        polyglot = _is_polyglot(data)
+        outcome = functools.partial(_prepared, data, name)
+    # The refusals in the order of the checks: what cannot be decoded, then
+    # foreign content, then the rest.
     try:
-        prepared = child.result()
-    except forked.ChildFailed as exc:
-        logger.error("Photo processing failed in its child process: %s", exc)
-        raise ValidationError(
-            "This photo could not be processed: the server ran out of memory or "
-            "the decoder failed. Try a smaller photo, or tell an administrator.",
-            code="processing_failed",
-        ) from exc
+        prepared = outcome()
+    except ValidationError as refusal:
+        if polyglot and not getattr(refusal, "undecodable", False):
+            raise _polyglot(_claimed_name(data)) from refusal
+        raise
+    except (forked.ChildFailed, MemoryError) as exc:
+        if polyglot:
+            raise _polyglot(_claimed_name(data)) from exc
+        raise _processing_failed(exc) from exc
     if polyglot:
         raise _polyglot(prepared.source_format)
-    return replace(prepared, scan=scan)
+    return replace(prepared, scan=scan, upload_sha256=hashlib.sha256(data).hexdigest())
+
+
+def _processing_failed(exc: Exception) -> ValidationError:
+    logger.error("Photo processing failed in its child process: %s", exc)
+    return ValidationError(
+        "This photo could not be processed: the server ran out of memory or "
+        "the decoder failed. Try a smaller photo, or tell an administrator.",
+        code="processing_failed",
+    )
+
+
+def _claimed_name(data: bytes) -> str:
+    """What the file says it is, for a refusal made without decoding it."""
+    claimed = sniffing.claimed_format(data)
+    if claimed in formats.BY_PILLOW:
+        return formats.name_of(claimed)
+    return claimed or "image"
 
 
 def _prepared(data: bytes, original_name: str) -> PreparedPhoto:
     """Decode, check and re-encode the bytes of a photo (in a child, usually)."""
-    image = _open(data)
+    try:
+        image = _open(data)
+    except ValidationError as refusal:
+        refusal.undecodable = True  # refused before foreign content is looked at
+        raise
     try:
         source = image.format
         quality = encoding.jpeg_quality(image)
@@ -166,7 +203,7 @@ def _prepared(data: bytes, original_name: str) -> PreparedPhoto:
             height=pixels.height,
             original_name=original_name,
             original_size=len(data),
-            upload_sha256=hashlib.sha256(data).hexdigest(),
+            upload_sha256="",  # by prepare_photo, outside the child
             source_format=formats.name_of(source),
             thumbnail_source=_thumbnail_source(pixels),
         )
@@ -178,9 +215,12 @@ def _thumbnail_source(pixels: Image.Image) -> Image.Image:
     """The pixels, box-reduced while their short side stays over 1.5x thumbnails'."""
     limit = 3 * max(THUMBNAIL_EDGES.values())
     factor = math.ceil(min(pixels.size) / limit)
-    source = pixels.reduce(factor) if factor > 1 else pixels.copy()
-    source.info = dict(pixels.info)
-    return source
+    if factor == 1:
+        return pixels.copy()
+    if pixels.mode not in ("RGB", "RGBA", "L", "LA") or "transparency" in pixels.info:
+        # reduce() averages: no palettes, and transparency as a channel.
+        pixels = pixels.convert("RGBA" if colour.has_alpha(pixels) else "RGB")
+    return pixels.reduce(factor)
 
 
 # Where a square thumbnail is cut from a photo that is not square: the point

@@ -192,3 +192,56 @@ def test_the_fast_path_counts_its_answers_for_the_metrics(photo, warm, settings)
     client.get(MISSING)
 
     assert (counted("200"), counted("404")) == (before[0] + 1, before[1] + 1)
+
+
+def test_a_report_only_policy_is_sent_as_the_middleware_sends_it(
+    client, photo, warm, settings
+):
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {
+        "DIRECTIVES": {"default-src": ["'self'"], "report-uri": "/csp-reports/"}
+    }
+
+    through_django = client.get(URL)
+    fast = WsgiClient().get(URL)
+
+    assert "content-security-policy-report-only" in headers_of(fast)
+    assert headers_of(fast) == headers_of(through_django)
+
+
+def test_an_error_on_the_fast_path_is_left_to_djangos_handler(
+    photo, warm, monkeypatch, django_handler_runs, caplog
+):
+    from webinars.views import localmedia
+
+    def broken(name):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(localmedia, "_lookup", broken)
+
+    response = WsgiClient().get(URL)
+
+    assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
+    assert django_handler_runs == [URL]
+    assert "passed on to Django after an error" in caplog.text
+
+
+def test_a_server_without_a_file_wrapper_gets_the_file_and_closes_it(
+    photo, warm, monkeypatch
+):
+    from webinars.views import localmedia
+
+    closed = []
+    real_open = localmedia._open
+
+    def recording_open(*args):
+        file = real_open(*args)
+        real_close = file.close
+        file.close = lambda: closed.append(True) or real_close()
+        return file
+
+    monkeypatch.setattr(localmedia, "_open", recording_open)
+    client = WsgiClient(file_wrapper=False)
+
+    assert client.get(URL, headers={"Range": "bytes=5-9"}).content == CONTENT[5:10]
+    assert client.get(URL).content == CONTENT
+    assert closed == [True, True]

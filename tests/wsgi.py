@@ -41,10 +41,11 @@ class WsgiResponse:
 class WsgiClient:
     """get() and head() through fastopp.wsgi.application."""
 
-    def __init__(self, *, secure: bool = False):
+    def __init__(self, *, secure: bool = False, file_wrapper: bool = True):
         self.application = UploadFiles(WSGIHandler())
         self.factory = RequestFactory()
         self.secure = secure
+        self.file_wrapper = {"wsgi.file_wrapper": FileWrapper} if file_wrapper else {}
 
     def get(self, path: str, headers: dict | None = None, secure=None):
         return self._call("get", path, headers, secure)
@@ -55,7 +56,7 @@ class WsgiClient:
     def _call(self, method, path, headers, secure) -> WsgiResponse:
         secure = self.secure if secure is None else secure
         request = getattr(self.factory, method)(path, headers=headers, secure=secure)
-        environ = request.environ | {"wsgi.file_wrapper": FileWrapper}
+        environ = request.environ | self.file_wrapper
         started = {}
 
         def start_response(status, response_headers, exc_info=None):

@@ -45,6 +45,7 @@ from django.utils.http import (
 )
 
 from webinars import files, metrics, services
+from webinars.views import requestlog
 from webinars.views.media import (
     INLINE_CONTENT_TYPES,
     QUIET_ERRNOS,
@@ -53,7 +54,7 @@ from webinars.views.media import (
     logger,
 )
 from webinars.views.metrics import enabled as metrics_enabled
-from webinars.views.requestlog import RESPONSE_HEADER, request_id_from
+from webinars.views.requestlog import RESPONSE_HEADER
 
 # photos/<uuid>[-private].<ext> and photos/thumbs/<uuid>[-private]-<size>.webp:
 # every name the app writes, safe without further checks.
@@ -128,7 +129,12 @@ class UploadFiles:
         ):
             return self.application(environ, start_response)
         name = request.path_info[len(settings.MEDIA_URL) :]
-        answer = _found(request, name, withheld) or NOT_FOUND_ANSWER
+        with requestlog.bound(request):  # for the log lines of the checks
+            try:
+                answer = _found(request, name, withheld) or NOT_FOUND_ANSWER
+            except Exception:  # Django's handler answers it, and logs as it does
+                logger.exception("Upload %r passed on to Django after an error", name)
+                return self.application(environ, start_response)
         if self.count is not None:
             self.count(answer.status)
         return _send(request, answer, environ, start_response)
@@ -140,23 +146,37 @@ def _send(request, answer: Answer, environ, start_response):
     headers += [
         h for h in site_headers(request.is_secure()) if h[0].lower() not in named
     ]
-    headers.append((RESPONSE_HEADER, request_id_from(request)))
-    start_response(STATUS_LINES[answer.status], headers)
+    headers.append((RESPONSE_HEADER, request.request_id))
+    body = answer.body
+    try:
+        start_response(STATUS_LINES[answer.status], headers)
+    except BaseException:
+        if hasattr(body, "close"):
+            body.close()
+        raise
     # No request_started or request_finished: nothing here uses the database.
-    if answer.body is None or request.method == "HEAD":
+    if body is None or request.method == "HEAD":
         return []
-    if isinstance(answer.body, bytes):
-        return [answer.body]
+    if isinstance(body, bytes):
+        return [body]
     wrapper = environ.get("wsgi.file_wrapper")
     if wrapper is None:
-        return _chunks(answer.body)
-    return wrapper(answer.body, FileResponse.block_size)
+        return _Chunks(body)
+    return wrapper(body, FileResponse.block_size)
 
 
-def _chunks(body):
-    with body:
-        while chunk := body.read(FileResponse.block_size):
+class _Chunks:
+    """A file's blocks, for a server without wsgi.file_wrapper; closed by it."""
+
+    def __init__(self, body):
+        self.body = body
+
+    def __iter__(self):
+        while chunk := self.body.read(FileResponse.block_size):
             yield chunk
+
+    def close(self) -> None:
+        self.body.close()
 
 
 STATUS_LINES = {status: f"{status} {status.phrase}" for status in HTTPStatus}
@@ -169,6 +189,7 @@ def site_headers(secure: bool) -> tuple[tuple[str, str], ...]:
     headers, Permissions-Policy), found by running that stack's own classes
     once over an empty answer for a plain or a secure request.
     """
+    from csp.middleware import CSPMiddleware
     from django.middleware.security import SecurityMiddleware
     from django_permissions_policy import PermissionsPolicyMiddleware
 
@@ -177,7 +198,10 @@ def site_headers(secure: bool) -> tuple[tuple[str, str], ...]:
 
     request = HttpRequest()
     request.is_secure = lambda: secure
-    response = PermissionsPolicyMiddleware(SecurityMiddleware(empty))(request)
+    # CSPMiddleware for CONTENT_SECURITY_POLICY_REPORT_ONLY, if it is set; its
+    # enforced policy is never used: an upload carries its own.
+    stack = CSPMiddleware(PermissionsPolicyMiddleware(SecurityMiddleware(empty)))
+    response = stack(request)
     own = empty(request).headers
     return tuple((name, value) for name, value in response.items() if name not in own)
 

@@ -11,11 +11,12 @@ every record logged while the request runs, whichever logger logs it.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import empty
@@ -54,14 +55,21 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.request_id = request_id_from(request)
-        token = _current.set(request)
-        try:
+        with bound(request):
             response = self.get_response(request)
-        finally:
-            _current.reset(token)
         response[RESPONSE_HEADER] = request.request_id
         return response
+
+
+@contextlib.contextmanager
+def bound(request: HttpRequest) -> Iterator[None]:
+    """Give request its id and make it the one this thread's log lines describe."""
+    request.request_id = request_id_from(request)
+    token = _current.set(request)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 class RequestContextFilter(logging.Filter):

@@ -111,6 +111,32 @@ def test_forms_post_back_to_the_page_with_its_search(client, staff):
     assert 'name="next" value="/webinar-registrants/?q=ada&amp;page=1"' in page
 
 
+def test_every_form_of_a_card_posts_to_its_own_registrant(client, staff):
+    ada, grace = make_registrant(), make_registrant(name="Grace", email="g@example.com")
+
+    page = client.get("/webinar-registrants/").content.decode()
+
+    for registrant in (ada, grace):
+        for action in ("upload-photo", "update-notes", "crop-photo", "delete-photo"):
+            assert page.count(f'action="/{action}/{registrant.pk}"') == 1, action
+
+
+def test_the_filters_show_the_chosen_values_and_escape_the_titles(client, staff):
+    webinar = make_webinar(title="<b>Launch</b> & more")
+    make_registrant(webinar=webinar)
+
+    page = client.get(
+        "/webinar-registrants/", {"webinar": str(webinar.pk), "status": "attended"}
+    ).content.decode()
+
+    assert (
+        f'<option value="{webinar.pk}" selected>&lt;b&gt;Launch&lt;/b&gt; &amp; more'
+        "</option>"
+    ) in page
+    assert '<option value="attended" selected>' in page
+    assert '<select id="id_group" name="group"><option value="" selected>' in page
+
+
 def test_each_status_has_its_own_badge(client, staff):
     webinar = make_webinar()
     for status in Registrant.Status:

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from webinars import metrics
 from webinars.formats import ACCEPT_ATTRIBUTE, LISTED, RULE
@@ -84,18 +87,45 @@ def _prepared(upload) -> PreparedPhoto | ValidationError:
         return refused
 
 
+class PlainSelect(forms.Select):
+    """
+    A <select> built in Python, not from a template per option: the staff
+    page draws three on every request. Single choice, no option groups.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final = self.build_attrs(self.attrs, attrs) | {"name": name}
+        chosen = set(self.format_value(value))
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, mark_safe(" selected") if key in chosen else "", label)
+                for key, label in ((str(v), label) for v, label in self.choices)
+            ),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final), options)
+
+
 class RegistrantFilterForm(forms.Form):
     """Search and filters of the staff page, read from the query string."""
 
     q = forms.CharField(label="Search", required=False, max_length=200)
     webinar = forms.ModelChoiceField(
-        queryset=Webinar.objects.all(), required=False, empty_label="All webinars"
+        queryset=Webinar.objects.all(),
+        required=False,
+        empty_label="All webinars",
+        widget=PlainSelect,
     )
     status = forms.ChoiceField(
-        choices=[("", "All statuses"), *Registrant.Status.choices], required=False
+        choices=[("", "All statuses"), *Registrant.Status.choices],
+        required=False,
+        widget=PlainSelect,
     )
     group = forms.ChoiceField(
-        choices=[("", "All groups"), *Registrant.Department.choices], required=False
+        choices=[("", "All groups"), *Registrant.Department.choices],
+        required=False,
+        widget=PlainSelect,
     )
 
     def filter(self, registrants):

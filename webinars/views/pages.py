@@ -119,13 +119,29 @@ def registrants_url(params: QueryDict) -> str:
     return reverse("webinars:registrants") + (f"?{query}" if query else "")
 
 
+# The forms of each card post to these, by registrant id.
+CARD_ACTIONS = {
+    "upload": "webinars:upload_photo",
+    "notes": "webinars:update_notes",
+    "crop": "webinars:crop_photo",
+    "delete": "webinars:delete_photo",
+}
+_ANY_ID = str(uuid.UUID(int=0))
+
+
 def _prepare_cards(request, page_registrants, problem):
     # Messages about one registrant carry its id in extra_tags, so that each
     # card shows its own; the others are returned for the top of the page.
     by_registrant = defaultdict(list)
     for message in messages.get_messages(request):
         by_registrant[message.extra_tags].append(message)
+    # Each URL reversed once a page, not four times a card.
+    actions = {key: reverse(name, args=[_ANY_ID]) for key, name in CARD_ACTIONS.items()}
     for registrant in page_registrants:
+        pk = str(registrant.pk)
+        registrant.action_urls = {
+            key: url.replace(_ANY_ID, pk) for key, url in actions.items()
+        }
         registrant.card_messages = by_registrant.pop(str(registrant.pk), [])
         registrant.notes_form = NotesForm(
             initial={

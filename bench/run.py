@@ -32,7 +32,7 @@ from tests.nginx import MISSING as NGINX_MISSING  # noqa: E402
 from tests.nginx import running_nginx  # noqa: E402
 from tests.processes import (  # noqa: E402
     PASSWORD,
-    PLAIN_HTTP,
+    PRODUCTION,
     free_port,
     gunicorn_command,
     manage,
@@ -42,11 +42,6 @@ from tests.processes import (  # noqa: E402
 
 MB = 1024 * 1024
 WRK = shutil.which("wrk")
-PRODUCTION = PLAIN_HTTP | {
-    "DEBUG": "false",
-    "SECRET_KEY": "a-long-random-secret-for-benchmarks-only",
-    "ALLOWED_HOSTS": "127.0.0.1",
-}
 SEED = """
 import random
 from django.utils import timezone

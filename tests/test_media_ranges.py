@@ -221,3 +221,11 @@ def spy_on_opens(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(localmedia.os, "open", recording_open)
     return opened
+
+
+def test_a_changed_frame_option_is_sent_at_once(client, photo, settings):
+    assert client.get(URL)["X-Frame-Options"] == "DENY"
+
+    settings.X_FRAME_OPTIONS = "SAMEORIGIN"
+
+    assert client.get(URL)["X-Frame-Options"] == "SAMEORIGIN"

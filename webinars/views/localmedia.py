@@ -209,6 +209,7 @@ def site_headers(secure: bool) -> tuple[tuple[str, str], ...]:
 @receiver(setting_changed)
 def _forget_site_headers(**kwargs) -> None:
     site_headers.cache_clear()
+    _HEADERS.clear()  # they hold X_FRAME_OPTIONS
 
 
 def serve_local(request: HttpRequest, name: str) -> HttpResponse:

@@ -12,6 +12,7 @@ from http import HTTPStatus
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories import files_in, make_registrant, make_upload, make_user
 from webinars import forked, photos
@@ -201,7 +202,5 @@ def test_what_cannot_be_decoded_is_refused_as_such_even_with_foreign_content(
     assert raised.value.code == "format"
 
 
-def make_upload_of(data: bytes):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
+def make_upload_of(data: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile("me.png", data, "image/png")
